@@ -1,0 +1,49 @@
+# Attention Lab. `make demo` runs the main job, `make test` the tests; both install what they need.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export TF_CPP_MIN_LOG_LEVEL := 3
+
+.PHONY: install lab data release solutions examples demo test calibrate benchmark clean
+
+install: $(STAMP)  ## local virtual environment, pinned packages, the package, the Jupyter kernel
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	$(PY) -m ipykernel install --sys-prefix --name attentionlab --display-name "Attention Lab" \
+		--env TF_CPP_MIN_LOG_LEVEL 3
+	touch $(STAMP)
+
+lab: install  ## JupyterLab with nbgrader's extensions and the course's config
+	JUPYTER_CONFIG_PATH=$(CURDIR)/grader $(VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root)
+
+data: install  ## download (or copy from $$ATTENTIONLAB_SPA_ENG) and verify spa-eng.zip
+	$(PY) -m grader data
+
+release: install  ## regenerate notebooks/ from solutions/ with nbgrader generate_assignment
+	$(PY) -m grader release
+
+solutions: install  ## execute every instructor notebook; any error or failing test fails
+	$(PY) -m grader solutions
+
+examples: install  ## autograde the bundled example submissions and print the grade table
+	$(PY) -m grader examples
+
+demo: install  ## data, release, solutions, autograde the examples, grade table
+	$(PY) -m grader demo
+
+calibrate: install  ## retrain the no-attention baseline (seeds 0 1 2) and freeze it in attentionlab/baseline.json
+	$(PY) -m grader calibrate --seeds 0 1 2
+
+benchmark: install  ## time per epoch, tokens/s and share of the matmul peak, per model (after calibrate)
+	$(PY) -m grader benchmark
+
+test: install
+	$(PY) -m pytest
+
+clean:  ## remove grading artefacts (not the environment or the data cache)
+	rm -rf grader/gradebook.db grader/submitted grader/autograded grader/feedback

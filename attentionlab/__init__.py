@@ -1,0 +1,1 @@
+"""Attention Lab: shared code for the course notebooks (data, metrics, plots, checks)."""

@@ -1,0 +1,60 @@
+"""Assertions used by the notebooks' tests; each failure says what to fix."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def fail(message: str) -> None:
+    """Raise an AssertionError whose text is the student-facing message."""
+    raise AssertionError(message)
+
+
+def shape(array, expected: tuple, name: str) -> None:
+    """``array`` has exactly ``expected`` shape."""
+    actual = tuple(np.shape(array))
+    if actual != tuple(expected):
+        fail(f"{name} has shape {actual}, expected {tuple(expected)}.")
+
+
+def finite(array, name: str, hint: str = "") -> None:
+    """No NaN or infinity in ``array``."""
+    if not np.all(np.isfinite(array)):
+        fail(f"{name} contains NaN or infinity. {hint}".strip())
+
+
+def close(actual, expected, name: str, hint: str = "", atol: float = 1e-6, mistakes: dict | None = None) -> None:
+    """``actual`` equals ``expected`` within ``atol`` (shapes must match too).
+
+    ``mistakes`` maps a fix to the value a common mistake produces; when
+    ``actual`` matches one of them, the message names that fix.
+    """
+    shape(actual, np.shape(expected), name)
+    actual = np.asarray(actual, float)
+    err = float(np.max(np.abs(actual - np.asarray(expected, float)), initial=0.0))
+    if err <= atol:
+        return
+    for fix, wrong in (mistakes or {}).items():
+        if np.shape(wrong) == actual.shape and np.allclose(actual, wrong, atol=atol):
+            fail(f"{name} is wrong. {fix}")
+    fail(f"{name} differs from the expected values (max error {err:.3g}). {hint}".strip())
+
+
+def rows_sum_to_one(weights, name: str = "attention weights") -> None:
+    """Each query's weights over the keys (last axis) are non-negative and sum to 1."""
+    weights = np.asarray(weights, float)
+    if np.any(weights < -1e-9):
+        fail(f"{name} has negative entries: weights must come out of a softmax.")
+    sums = weights.sum(axis=-1)
+    if not np.allclose(sums, 1.0, atol=1e-6):
+        fail(f"{name} rows do not sum to 1 over the keys (sums range {sums.min():.3g}..{sums.max():.3g}): "
+             "apply the softmax over the last axis (the keys), axis=-1.")
+
+
+def randomise_weights(layer, seed: int = 0, scale: float = 0.3) -> None:
+    """Give every weight of a built Keras ``layer`` random normal values (std ``scale``).
+
+    A freshly built layer has all-zero biases, so a test on it cannot tell
+    whether the biases were used; after this, it can.
+    """
+    rng = np.random.default_rng(seed)
+    layer.set_weights([(rng.standard_normal(w.shape) * scale).astype("float32") for w in layer.get_weights()])

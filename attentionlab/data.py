@@ -1,0 +1,223 @@
+"""The English–Spanish corpus: obtain, verify, normalise, split and filter.
+
+Source: manythings.org/anki, from tatoeba.org (CC-BY 2.0), the ``spa-eng.zip``
+that TensorFlow's translation tutorials download. See data/README.md.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import tempfile
+import unicodedata
+import urllib.error
+import urllib.request
+import zipfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+URL = "https://storage.googleapis.com/download.tensorflow.org/data/spa-eng.zip"
+ZIP_SHA256 = "0c4fd7825d3d872488d38c157f784e035edab4f2ff0df25a2a208790ecb5b58f"
+TXT_SHA256 = "6ec60e212f812ee3430f7568ea6f33b6fb080e32193c5952e8da0ee8ba45574c"
+MEMBER = "spa-eng/spa.txt"
+FILENAME = "spa-eng.zip"
+ENV_ZIP = "ATTENTIONLAB_SPA_ENG"
+ENV_CACHE = "ATTENTIONLAB_CACHE"
+
+
+class DataError(RuntimeError):
+    """The corpus could not be obtained or is not the expected file."""
+
+
+def sha256(path: Path) -> str:
+    """Hex SHA-256 of a file."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify(path: Path, expected: str = ZIP_SHA256) -> Path:
+    """Return ``path`` if its SHA-256 is ``expected``; raise DataError otherwise."""
+    actual = sha256(path)
+    if actual != expected:
+        raise DataError(
+            f"{path} is not the expected spa-eng.zip (checksum mismatch).\n"
+            f"  expected SHA-256: {expected}\n  actual SHA-256:   {actual}\n"
+            f"Delete it or point {ENV_ZIP} at a good copy."
+        )
+    return path
+
+
+def cache_dir() -> Path:
+    """Folder for the downloaded zip: $ATTENTIONLAB_CACHE, else data/cache/ of the checkout."""
+    if os.environ.get(ENV_CACHE):
+        return Path(os.environ[ENV_CACHE])
+    checkout_data = Path(__file__).resolve().parents[1] / "data"
+    if checkout_data.is_dir():
+        return checkout_data / "cache"
+    return Path.home() / ".cache" / "attentionlab"
+
+
+def _download(url: str, target: Path) -> None:
+    """Download ``url`` to ``target`` atomically, with a progress bar; verify first."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=target.parent, suffix=".part", delete=False) as tmp:
+        part = Path(tmp.name)
+        try:
+            with urllib.request.urlopen(url, timeout=30) as resp:
+                total = int(resp.headers.get("Content-Length") or 0) or None
+                with tqdm(total=total, unit="B", unit_scale=True, desc=FILENAME) as bar:
+                    for block in iter(lambda: resp.read(1 << 16), b""):
+                        tmp.write(block)
+                        bar.update(len(block))
+            tmp.close()
+            verify(part)
+            os.replace(part, target)
+        finally:
+            part.unlink(missing_ok=True)
+
+
+def fetch(path: str | Path | None = None, url: str = URL) -> Path:
+    """Path to a verified spa-eng.zip.
+
+    Order: ``path`` if given, else ``$ATTENTIONLAB_SPA_ENG``, else the cached
+    download, else download ``url`` into the cache. A local copy is never
+    modified or deleted, whatever its checksum.
+    """
+    local = path or os.environ.get(ENV_ZIP)
+    if local:
+        local = Path(local).expanduser()
+        if not local.is_file():
+            raise DataError(f"No file at {local} (given by argument or ${ENV_ZIP}).")
+        return verify(local)
+    cached = cache_dir() / FILENAME
+    if cached.is_file():
+        return verify(cached)
+    try:
+        _download(url, cached)
+    except (urllib.error.URLError, OSError) as exc:
+        raise DataError(
+            f"Could not download {url} ({exc}).\n"
+            f"Offline? Copy spa-eng.zip to {cached}, or set {ENV_ZIP}=/path/to/spa-eng.zip."
+        ) from exc
+    return cached
+
+
+_PUNCT = re.compile(r"([¿¡?!.,;:\"])")
+_QUOTES = str.maketrans({"“": '"', "”": '"', "«": '"', "»": '"', "‘": "'", "’": "'"})
+
+
+def normalise(text: str) -> str:
+    """Lower-case, NFC, straight quotes, punctuation split off as its own token."""
+    text = unicodedata.normalize("NFC", text).translate(_QUOTES).lower()
+    text = _PUNCT.sub(r" \1 ", text)
+    return " ".join(text.split())
+
+
+def word_count(sentence: str) -> int:
+    """Words in a normalised sentence, punctuation tokens not counted."""
+    return sum(1 for tok in sentence.split() if not _PUNCT.fullmatch(tok))
+
+
+def read_pairs(zip_path: Path) -> tuple[list[tuple[str, str]], int]:
+    """Normalised, de-duplicated (english, spanish) pairs and the number of malformed lines skipped."""
+    try:
+        with zipfile.ZipFile(zip_path) as zf:
+            raw = zf.read(MEMBER)
+    except (zipfile.BadZipFile, KeyError) as exc:
+        raise DataError(f"{zip_path} is not a spa-eng.zip holding {MEMBER}: {exc}") from exc
+    return parse_lines(raw.decode("utf-8", errors="replace").splitlines())
+
+
+def parse_lines(lines: list[str]) -> tuple[list[tuple[str, str]], int]:
+    """Parse ``english<TAB>spanish[<TAB>attribution]`` lines; skip and count malformed ones."""
+    pairs, seen, skipped = [], set(), 0
+    for line in lines:
+        fields = line.split("\t")
+        if len(fields) < 2 or not fields[0].strip() or not fields[1].strip():
+            skipped += 1
+            continue
+        pair = (normalise(fields[0]), normalise(fields[1]))
+        if pair not in seen:
+            seen.add(pair)
+            pairs.append(pair)
+    return pairs, skipped
+
+
+def split_of(source: str, val_pct: int = 5, test_pct: int = 5) -> str:
+    """'train', 'val' or 'test', fixed by a hash of the English source.
+
+    All translations of one English sentence land in the same split, so the
+    test set never shares a source sentence with training.
+    """
+    bucket = int(hashlib.sha1(source.encode("utf-8")).hexdigest(), 16) % 100
+    if bucket < test_pct:
+        return "test"
+    return "val" if bucket < test_pct + val_pct else "train"
+
+
+@dataclass(frozen=True)
+class Subset:
+    """Which pairs to keep: sentence length in words and vocabulary coverage.
+
+    A pair is kept when both sides have ``min_words``..``max_words`` words
+    (punctuation not counted) and every token on each side is among the
+    ``vocab_size`` most frequent tokens of that language in the training split.
+    """
+
+    min_words: int = 4
+    max_words: int = 10
+    vocab_size: int = 2000
+
+    def length_ok(self, sentence: str) -> bool:
+        """True when the sentence has an allowed number of words."""
+        return self.min_words <= word_count(sentence) <= self.max_words
+
+
+@dataclass
+class Corpus:
+    """Train/validation/test pairs of one subset, with the vocabularies used to filter."""
+
+    train: list[tuple[str, str]]
+    val: list[tuple[str, str]]
+    test: list[tuple[str, str]]
+    subset: Subset
+    skipped_lines: int = 0
+    vocab: tuple[set[str], set[str]] = field(default_factory=lambda: (set(), set()))
+
+    def __repr__(self) -> str:
+        return (f"Corpus(train={len(self.train)}, val={len(self.val)}, test={len(self.test)}, "
+                f"subset={self.subset}, skipped_lines={self.skipped_lines})")
+
+
+def _top_tokens(sentences, size: int) -> set[str]:
+    counts = Counter(tok for s in sentences for tok in s.split())
+    return {tok for tok, _ in counts.most_common(size)}
+
+
+def build_corpus(pairs: list[tuple[str, str]], subset: Subset = Subset(), skipped: int = 0) -> Corpus:
+    """Split ``pairs`` by source hash, then keep the pairs that fit ``subset``."""
+    fitting = [p for p in pairs if subset.length_ok(p[0]) and subset.length_ok(p[1])]
+    splits = {"train": [], "val": [], "test": []}
+    for pair in fitting:
+        splits[split_of(pair[0])].append(pair)
+    vocab = (_top_tokens((en for en, _ in splits["train"]), subset.vocab_size),
+             _top_tokens((es for _, es in splits["train"]), subset.vocab_size))
+
+    def covered(pair):
+        return all(t in vocab[0] for t in pair[0].split()) and all(t in vocab[1] for t in pair[1].split())
+
+    kept = {name: [p for p in split if covered(p)] for name, split in splits.items()}
+    return Corpus(**kept, subset=subset, skipped_lines=skipped, vocab=vocab)
+
+
+def load_corpus(subset: Subset = Subset(), path: str | Path | None = None) -> Corpus:
+    """Fetch, verify and parse spa-eng.zip, and return the split subset."""
+    pairs, skipped = read_pairs(fetch(path))
+    return build_corpus(pairs, subset, skipped)

@@ -1,0 +1,55 @@
+"""Plots shared by the notebooks: attention heatmaps and the √d_k scaling demo."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+
+def attention_heatmap(weights, source_tokens, target_tokens, ax=None, title=None):
+    """Heatmap of a (target × source) weight matrix with tokens on the axes."""
+    weights = np.asarray(weights)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(0.5 * len(source_tokens) + 2, 0.45 * len(target_tokens) + 1.5))
+    image = ax.imshow(weights, cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
+    ax.set_xticks(range(len(source_tokens)), source_tokens, rotation=60, ha="right")
+    ax.set_yticks(range(len(target_tokens)), target_tokens)
+    ax.set_xlabel("attended to (keys)")
+    ax.set_ylabel("attending (queries)")
+    if title:
+        ax.set_title(title)
+    ax.figure.colorbar(image, ax=ax, fraction=0.046)
+    return ax
+
+
+def scaling_demo(dims, var_raw, var_scaled, peak_raw, peak_scaled):
+    """Two panels: variance of q·k against d, and the largest softmax weight against d."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
+    left.loglog(dims, var_raw, "o-", label="q·k")
+    left.loglog(dims, var_scaled, "s-", label="q·k / √d")
+    left.set(xlabel="d (dimension of queries and keys)", ylabel="variance of the score",
+             title="Scores grow with d unless scaled")
+    right.semilogx(dims, peak_raw, "o-", label="softmax(q·k)")
+    right.semilogx(dims, peak_scaled, "s-", label="softmax(q·k / √d)")
+    right.set(xlabel="d", ylabel="mean largest weight", ylim=(0, 1.05),
+              title="Unscaled softmax saturates (one-hot)")
+    for ax in (left, right):
+        ax.legend()
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def bleu_by_length(buckets: dict):
+    """Grouped bars: {model name: {length bucket: BLEU}}."""
+    names = list(buckets)
+    labels = list(next(iter(buckets.values())))
+    width = 0.8 / len(names)
+    fig, ax = plt.subplots(figsize=(8, 3.8))
+    for i, name in enumerate(names):
+        ax.bar(np.arange(len(labels)) + i * width, [buckets[name].get(b, 0.0) for b in labels], width, label=name)
+    ax.set_xticks(np.arange(len(labels)) + width * (len(names) - 1) / 2, labels)
+    ax.set(xlabel="source length (words)", ylabel="BLEU", title="BLEU by source length")
+    ax.legend()
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    return fig

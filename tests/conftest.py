@@ -1,0 +1,23 @@
+"""Shared fixtures: a private grading workspace with a fresh gradebook."""
+import os
+
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+@pytest.fixture(scope="session")
+def grading_dir(tmp_path_factory):
+    """A temporary gradebook and submission tree, with every assignment generated into it."""
+    from grader.course import WORKDIR
+    from grader.release import release
+
+    workdir = tmp_path_factory.mktemp("grading")
+    old = os.environ.get(WORKDIR)
+    os.environ[WORKDIR] = str(workdir)
+    released = release(dest=workdir / "release")
+    yield workdir, released
+    if old is None:
+        os.environ.pop(WORKDIR)
+    else:
+        os.environ[WORKDIR] = old

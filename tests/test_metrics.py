@@ -1,0 +1,45 @@
+"""BLEU helpers: sacreBLEU underneath, multi-reference grouping, length buckets."""
+import pytest
+import sacrebleu
+
+from attentionlab import metrics
+
+
+def test_group_references_keeps_every_translation():
+    sources, refs = metrics.group_references([("a .", "x ."), ("b .", "y ."), ("a .", "z .")])
+    assert sources == ["a .", "b ."]
+    assert refs == [["x .", "z ."], ["y ."]]
+
+
+def test_single_reference_matches_sacrebleu():
+    hyps = ["el gato está en la mesa .", "tengo hambre ."]
+    refs = ["el gato está sobre la mesa .", "tengo mucha hambre ."]
+    ours = metrics.corpus_bleu(hyps, [[r] for r in refs])
+    assert ours.score == pytest.approx(sacrebleu.corpus_bleu(hyps, [refs]).score)
+    assert "version:2.6.0" in ours.signature
+
+
+def test_extra_reference_can_only_help():
+    hyps = ["ahora tengo hambre y sed ."]
+    one = metrics.corpus_bleu(hyps, [["ahora tengo mucha hambre y sed ."]]).score
+    two = metrics.corpus_bleu(hyps, [["ahora tengo mucha hambre y sed .", "ahora tengo hambre y sed ."]]).score
+    assert two == pytest.approx(100.0) and one < 100.0
+
+
+def test_mismatched_lengths_are_refused():
+    with pytest.raises(ValueError):
+        metrics.corpus_bleu(["a"], [])
+
+
+def test_evaluate_and_buckets():
+    pairs = [("one two three four .", "uno dos tres cuatro ."), ("one two three four five six .", "a b c d e f .")]
+    identity = {"one two three four .": "uno dos tres cuatro .", "one two three four five six .": "x y z"}
+    score = metrics.evaluate(lambda xs: [identity[x] for x in xs], pairs)
+    assert 0 < score.score < 100
+    buckets = metrics.bleu_by_length(list(identity), list(identity.values()), [["uno dos tres cuatro ."], ["a b c d e f ."]])
+    assert buckets["4-5"] == pytest.approx(100.0) and buckets["6-7"] == pytest.approx(0.0)
+
+
+def test_detokenize_undoes_the_punctuation_split():
+    assert metrics.detokenize("¿ dónde está tom ?") == "¿dónde está tom?"
+    assert metrics.detokenize("hola , tom .") == "hola, tom."

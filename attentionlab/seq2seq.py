@@ -1,0 +1,106 @@
+"""Encoder–decoder plumbing shared by notebooks 4 and 5: encoder, model, training, greedy decoding.
+
+The notebooks write the decoders. A decoder is a layer called as
+``decoder(target_ids, encoder_outputs, source_mask, state)`` that returns
+``(logits, state, attention_weights or None)``.
+"""
+from __future__ import annotations
+
+import os
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import layers, ops
+
+from attentionlab.text import END_ID, PAD_ID, START_ID, Vocab, batches, pad
+
+QUIET = "ATTENTIONLAB_QUIET"  # set by the grader: one line per epoch instead of progress bars
+
+
+class Encoder(layers.Layer):
+    """Embedding + LSTM over the source; returns (outputs (B, S, U), [h, c], source mask (B, S))."""
+
+    def __init__(self, vocab_size: int, embedding_dim: int, units: int, **kwargs):
+        super().__init__(**kwargs)
+        self.embedding = layers.Embedding(vocab_size, embedding_dim)
+        self.lstm = layers.LSTM(units, return_sequences=True, return_state=True)
+
+    def call(self, source_ids):
+        mask = ops.not_equal(source_ids, PAD_ID)
+        outputs, h, c = self.lstm(self.embedding(source_ids), mask=mask)
+        return outputs, [h, c], mask
+
+
+class Seq2Seq(keras.Model):
+    """An encoder and a decoder, trained with teacher forcing and decoded greedily."""
+
+    def __init__(self, encoder, decoder, src_vocab: Vocab, tgt_vocab: Vocab, **kwargs):
+        super().__init__(**kwargs)
+        self.encoder, self.decoder = encoder, decoder
+        self.src_vocab, self.tgt_vocab = src_vocab, tgt_vocab
+
+    def call(self, inputs):
+        source_ids, target_in = inputs
+        outputs, state, mask = self.encoder(source_ids)
+        logits, _, _ = self.decoder(target_in, outputs, mask, state)
+        return logits
+
+    @tf.function(reduce_retracing=True)
+    def _step(self, token, outputs, mask, state):
+        logits, state, weights = self.decoder(token, outputs, mask, state)
+        if weights is None:
+            weights = tf.zeros((tf.shape(token)[0], 1, tf.shape(outputs)[1]))
+        return ops.argmax(logits[:, -1], axis=-1), state, weights[:, 0]
+
+    def translate(self, sentences, max_len: int = 20, batch_size: int = 512, return_attention: bool = False):
+        """Greedy translations (and, optionally, each one's (target × source) attention weights)."""
+        texts, attention = [], []
+        for start in range(0, len(sentences), batch_size):
+            chunk = list(sentences[start:start + batch_size])
+            source = pad([self.src_vocab.encode(s) for s in chunk])
+            outputs, state, mask = self.encoder(source)
+            token = np.full((len(chunk), 1), START_ID, dtype="int32")
+            tokens, weights = [], []
+            for _ in range(max_len):
+                next_id, state, w = self._step(token, outputs, mask, state)
+                token = ops.convert_to_numpy(next_id).astype("int32")[:, None]
+                tokens.append(token[:, 0])
+                weights.append(ops.convert_to_numpy(w))
+                if np.all(np.any(np.stack(tokens, 1) == END_ID, axis=1)):
+                    break
+            tokens, weights = np.stack(tokens, 1), np.stack(weights, 1)
+            texts += [self.tgt_vocab.decode(row) for row in tokens]
+            attention += [weights[i, :len(texts[start + i].split()) + 1, :len(s.split())]
+                          for i, s in enumerate(chunk)]
+        return (texts, attention) if return_attention else texts
+
+
+class EpochTimer(keras.callbacks.Callback):
+    """Wall-clock seconds of every epoch, in ``self.seconds``."""
+
+    def on_train_begin(self, logs=None):
+        self.seconds = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds.append(time.perf_counter() - self._start)
+
+
+def train(model: Seq2Seq, corpus, epochs: int = 10, batch_size: int = 64, learning_rate: float = 2e-3,
+          loss=None, seed: int = 0) -> dict:
+    """Fit on corpus.train with validation on corpus.val; return losses, epoch times and throughput."""
+    loss = loss or keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=PAD_ID)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss)
+    train_ds = batches(corpus.train, model.src_vocab, model.tgt_vocab, batch_size, shuffle=True, seed=seed)
+    val_ds = batches(corpus.val, model.src_vocab, model.tgt_vocab, 512)
+    timer = EpochTimer()
+    history = model.fit(train_ds, validation_data=val_ds, epochs=epochs, callbacks=[timer], shuffle=False,
+                        verbose=2 if os.environ.get(QUIET) else 1)
+    target_tokens = sum(len(es.split()) + 1 for _, es in corpus.train)
+    return {"loss": history.history["loss"], "val_loss": history.history["val_loss"],
+            "epoch_seconds": timer.seconds, "train_seconds": sum(timer.seconds),
+            "tokens_per_second": target_tokens * epochs / sum(timer.seconds)}

@@ -1,0 +1,1 @@
+"""Instructor side of Attention Lab: nbgrader wiring, hidden tests, example submissions."""

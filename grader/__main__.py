@@ -1,0 +1,108 @@
+"""Course commands: python -m grader {data,release,solutions,examples,demo}."""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+
+from grader import autograde, course, execute, mistakes, release, submissions
+
+
+def cmd_data(_args) -> int:
+    from attentionlab import data
+
+    path = data.fetch()
+    corpus = data.load_corpus(path=path)
+    print(f"spa-eng.zip verified at {path}\n{corpus}")
+    return 0
+
+
+def cmd_calibrate(args) -> int:
+    from grader.calibrate import calibrate
+
+    calibrate(tuple(args.seeds))
+    return 0
+
+
+def cmd_benchmark(_args) -> int:
+    from grader.benchmark import report
+
+    print(report())
+    return 0
+
+
+def cmd_release(_args) -> int:
+    for path in release.release():
+        print(f"released {path.relative_to(course.ROOT)}")
+    return 0
+
+
+def cmd_solutions(_args) -> int:
+    paths = [course.notebook_of(a) for a in course.assignments()]
+    failed = 0
+    for path, seconds, error in execute.execute_all(paths):
+        status = "ok" if error is None else "FAILED"
+        print(f"{status:6} {seconds:7.1f} s  {path.relative_to(course.ROOT)}")
+        if error:
+            failed += 1
+            print(error[-3000:], file=sys.stderr)
+    return 1 if failed else 0
+
+
+def example_submissions() -> list[tuple[str, str]]:
+    """Write the bundled example submissions; return (assignment, student) pairs."""
+    made = []
+    for assignment in course.assignments():
+        answers = submissions.solution_sources(assignment)
+        submissions.submit(submissions.student_notebook(assignment, answers), assignment, "reference")
+        submissions.submit(submissions.student_notebook(assignment, {}), assignment, "blank")
+        made += [(assignment, "reference"), (assignment, "blank")]
+        for mistake in mistakes.for_assignment(assignment):
+            submissions.submit(submissions.with_mistake(mistake), assignment, mistake.student)
+            made.append((assignment, mistake.student))
+    return made
+
+
+def cmd_examples(_args) -> int:
+    results = []
+    for assignment, student in example_submissions():
+        start = time.perf_counter()
+        results.append(autograde.autograde(assignment, student))
+        print(f"autograded {assignment} / {student} in {time.perf_counter() - start:.0f} s", flush=True)
+    print("\n" + autograde.table(results))
+    feedback = course.ROOT / course.config().CourseDirectory.feedback_directory
+    print(f"\nFeedback (HTML): {feedback}/<student>/<assignment>/")
+    return 1 if any(r.error for r in results) else 0
+
+
+def cmd_demo(args) -> int:
+    for step in (cmd_data, cmd_release, cmd_solutions, cmd_examples):
+        print(f"\n== {step.__name__[4:]} ==", flush=True)
+        if step(args):
+            return 1
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m grader", description=__doc__)
+    commands = {"data": cmd_data, "release": cmd_release, "solutions": cmd_solutions,
+                "examples": cmd_examples, "demo": cmd_demo, "calibrate": cmd_calibrate,
+                "benchmark": cmd_benchmark}
+    parser.add_argument("command", choices=commands)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="calibrate: seeds to run")
+    args = parser.parse_args(argv)
+    warnings.filterwarnings("ignore", module="nbgrader")  # SQLAlchemy noise from nbgrader's gradebook
+    try:
+        return commands[args.command](args)
+    except Exception as exc:  # a clear one-line error, not a traceback, for known failures
+        from attentionlab.data import DataError
+
+        if isinstance(exc, (DataError, release.GradingError)):
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,28 @@
+"""Generate the student notebooks (notebooks/) from the instructor sources (solutions/)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from grader.course import NOTEBOOKS, api, assignments
+
+
+class GradingError(RuntimeError):
+    """An nbgrader step failed; the message holds nbgrader's log."""
+
+
+def checked(result: dict, what: str) -> dict:
+    """Raise GradingError unless an NbGraderAPI result reports success."""
+    if not result.get("success"):
+        raise GradingError(f"{what} failed:\n{result.get('error', '')}\n{result.get('log', '')}")
+    return result
+
+
+def release(dest: Path = NOTEBOOKS, db_url: str | None = None) -> list[Path]:
+    """Run nbgrader generate_assignment for every assignment into ``dest``; return the notebooks."""
+    overrides = {"release_directory": str(dest)}
+    if db_url:
+        overrides["db_url"] = db_url
+    course = api(**overrides)
+    for assignment in assignments():
+        checked(course.generate_assignment(assignment), f"generate_assignment {assignment}")
+    return sorted(Path(dest).glob("*/*.ipynb"))

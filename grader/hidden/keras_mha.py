@@ -1,0 +1,206 @@
+"""Hidden checks for notebook 2 (keras.layers.MultiHeadAttention, reproduced in NumPy)."""
+from __future__ import annotations
+
+import numpy as np
+
+from attentionlab.checks import close, fail, randomise_weights, rows_sum_to_one, shape
+from grader.hidden import hidden_check
+from grader.hidden.numpy_attention import FIX_AXIS, reference_softmax
+
+ATOL = 1e-5
+FIX_SCALE = "Divide the scores Q·Kᵀ by √key_dim (key_dim = the last axis of the query kernel) before the softmax."
+FIX_SCALE_SQRT = "Scale by 1/√key_dim, not 1/key_dim."
+FIX_BIAS_QKV = "Add the biases of the query, key and value projections (shape (heads, dim): give them an axis for the positions, b[:, None, :])."
+FIX_BIAS_OUT = "Add the output bias after the output projection."
+FIX_KEY_FROM_QUERY = "Project the keys from `value` (the key kernel's input size is d_value), not from `query`."
+
+
+# ---------------------------------------------------------------- references
+
+def _numpy_mha(layer, query, value, mask=None, scale=None, axis=-1, qkv_bias=True, out_bias=True):
+    """The reference computation, with switches that reproduce common mistakes."""
+    W_q, b_q, W_k, b_k, W_v, b_v, W_o, b_o = (np.asarray(w, float) for w in layer.get_weights())
+    query, value = np.asarray(query, float), np.asarray(value, float)
+
+    def project(x, W, b):
+        return np.einsum("bnd,dhk->bhnk", x, W) + (b[:, None, :] if qkv_bias else 0.0)
+
+    Q, K, V = project(query, W_q, b_q), project(value, W_k, b_k), project(value, W_v, b_v)
+    scale = 1 / np.sqrt(W_q.shape[-1]) if scale is None else scale
+    scores = np.einsum("bhqk,bhsk->bhqs", Q, K) * scale
+    if mask is not None:
+        scores = np.where(np.expand_dims(mask, -3), scores, -1e9)
+    weights = reference_softmax(scores, axis)
+    out = np.einsum("bhqs,bhsv->bhqv", weights, V)
+    return np.einsum("bhqv,hvo->bqo", out, W_o) + (b_o if out_bias else 0.0), weights
+
+
+def _param_count(d_query, d_value, num_heads, key_dim, value_dim=None, output_dim=None, use_bias=True,
+                 out_bias=True, key_input=None, value_default=None, output_default=None, bias_flag=True):
+    """Parameter count, with switches that reproduce common mistakes."""
+    value_dim = value_dim if value_dim is not None else (key_dim if value_default is None else value_default)
+    output_dim = output_dim if output_dim is not None else (d_query if output_default is None else output_default)
+    key_input = d_value if key_input is None else key_input
+    n = num_heads * key_dim * (d_query + key_input) + num_heads * value_dim * (d_value + output_dim)
+    if use_bias or not bias_flag:
+        n += 2 * num_heads * key_dim + num_heads * value_dim + (output_dim if out_bias else 0)
+    return n
+
+
+def keras_layer(seed, num_heads, key_dim, d_query, d_value, n_q=4, n_k=6, batch=2, **kwargs):
+    """A built MultiHeadAttention with random weights (non-zero biases), and random inputs."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    layer = keras.layers.MultiHeadAttention(num_heads=num_heads, key_dim=key_dim, **kwargs)
+    rng = np.random.default_rng(seed)
+    query = rng.standard_normal((batch, n_q, d_query)).astype("float32")
+    value = rng.standard_normal((batch, n_k, d_value)).astype("float32")
+    layer(query, value)
+    randomise_weights(layer, seed)
+    return layer, query, value
+
+
+CASES = [  # (seed, num_heads, key_dim, d_query, d_value, kwargs)
+    (21, 4, 8, 16, 16, {}),
+    (22, 3, 5, 6, 10, dict(value_dim=7, output_shape=11)),
+    (23, 1, 4, 9, 3, dict(value_dim=2)),
+]
+
+
+# ---------------------------------------------------------------- parameter count
+
+PARAM_CONFIGS = [  # keyword arguments of mha_param_count
+    dict(d_query=32, d_value=32, num_heads=8, key_dim=64),
+    dict(d_query=12, d_value=20, num_heads=3, key_dim=5),
+    dict(d_query=12, d_value=20, num_heads=2, key_dim=6, value_dim=9),
+    dict(d_query=7, d_value=11, num_heads=4, key_dim=3, output_dim=5),
+    dict(d_query=10, d_value=6, num_heads=2, key_dim=4, value_dim=3, output_dim=8, use_bias=False),
+    dict(d_query=16, d_value=16, num_heads=4, key_dim=4, use_bias=False),
+]
+
+
+def _keras_count(d_query, d_value, num_heads, key_dim, value_dim=None, output_dim=None, use_bias=True):
+    import keras
+
+    layer = keras.layers.MultiHeadAttention(num_heads=num_heads, key_dim=key_dim, value_dim=value_dim,
+                                            output_shape=output_dim, use_bias=use_bias)
+    layer(np.zeros((1, 2, d_query), "float32"), np.zeros((1, 3, d_value), "float32"))
+    return layer.count_params()
+
+
+@hidden_check
+def param_count(mha_param_count):
+    """Agreement with layer.count_params() on several configurations; names the mistake when it can."""
+    for config in PARAM_CONFIGS:
+        expected = _keras_count(**config)
+        assert expected == _param_count(**config), "reference formula out of date with Keras"
+        got = mha_param_count(**config)
+        if got == expected:
+            continue
+        args = ", ".join(f"{k}={v}" for k, v in config.items())
+        head = f"mha_param_count({args}) returned {got}, but Keras's layer.count_params() gives {expected}."
+        d_q, d_v, h, k = config["d_query"], config["d_value"], config["num_heads"], config["key_dim"]
+        variants = [
+            (dict(out_bias=False), "Count the output projection's bias too (output_dim numbers)."),
+            (dict(key_input=d_q), "The key projection reads `value` (or `key`): its kernel has d_value rows, not d_query."),
+            (dict(bias_flag=False), "With use_bias=False the layer has no biases at all: count none."),
+            (dict(use_bias=False), "With use_bias=True every projection has a bias: query and key (heads·key_dim each), "
+                                   "value (heads·value_dim) and output (output_dim)."),
+            (dict(value_default=d_v), "value_dim defaults to key_dim, not to d_value."),
+            (dict(output_default=h * k), "output_dim defaults to d_query (the output has the query's feature size)."),
+            (dict(output_default=d_v), "output_dim defaults to d_query (the output has the query's feature size)."),
+        ]
+        for kwargs, fix in variants:
+            if got == _param_count(**config, **kwargs):
+                fail(f"{head} {fix}")
+        fail(f"{head} Add up kernel and bias sizes of the four projections: query (d_query, heads, key_dim), "
+             "key (d_value, heads, key_dim), value (d_value, heads, value_dim), output (heads, value_dim, output_dim).")
+
+
+# ---------------------------------------------------------------- numpy_mha
+
+def _diagnose(numpy_mha, layer, query, value, name):
+    """Compare with Keras; on disagreement, name the common mistake it matches."""
+    ref, ref_w = (np.asarray(a) for a in layer(query, value, return_attention_scores=True))
+    out, w = numpy_mha(layer, query, value)
+    shape(w, ref_w.shape, f"scores for {name}")
+    shape(out, ref.shape, f"output for {name}")
+    w, out = np.asarray(w, float), np.asarray(out, float)
+    if np.allclose(w, ref_w, atol=ATOL) and np.allclose(out, ref, atol=ATOL):
+        return
+    h_key = layer.get_weights()[0].shape[-1]
+    variants = [
+        (dict(scale=1.0), FIX_SCALE),
+        (dict(scale=1 / h_key), FIX_SCALE_SQRT),
+        (dict(axis=-2), FIX_AXIS),
+        (dict(qkv_bias=False), FIX_BIAS_QKV),
+        (dict(qkv_bias=False, out_bias=False), FIX_BIAS_QKV + " " + FIX_BIAS_OUT),
+        (dict(out_bias=False), FIX_BIAS_OUT),
+    ]
+    for kwargs, fix in variants:
+        v_out, v_w = _numpy_mha(layer, query, value, **kwargs)
+        if np.allclose(w, v_w, atol=ATOL) and np.allclose(out, v_out, atol=ATOL):
+            fail(f"numpy_mha disagrees with Keras on {name}. {fix}")
+    if not np.allclose(w, ref_w, atol=ATOL):
+        rows_sum_to_one(w, f"scores for {name}")
+        close(w, ref_w, f"scores for {name}",
+              "Scores are softmax over the keys of (Q·Kᵀ)/√key_dim, with Q = query projected by the query kernel "
+              "plus its bias and K = value projected by the key kernel plus its bias, one per head.", atol=ATOL)
+    close(out, ref, f"output for {name}",
+          "Weight the value vectors (value projected by the value kernel plus its bias) with the scores, then "
+          "apply the output kernel (heads, value_dim, d_out), summing over heads and value_dim, and add its bias.",
+          atol=ATOL)
+
+
+@hidden_check
+def numpy_mha_shapes(numpy_mha):
+    """Shapes of output and scores, in Keras's layout."""
+    for seed, h, k, d_q, d_v, kwargs in CASES[1:]:
+        layer, query, value = keras_layer(seed, h, k, d_q, d_v, n_q=3, n_k=5, **kwargs)
+        out, w = numpy_mha(layer, query, value)
+        d_out = kwargs.get("output_shape", d_q)
+        shape(out, (2, 3, d_out), f"output of a layer with {h} heads, query (2, 3, {d_q}), value (2, 5, {d_v})")
+        shape(w, (2, h, 3, 5), f"scores of a layer with {h} heads: (batch, heads, n_q, n_k)")
+
+
+@hidden_check
+def numpy_mha_values(numpy_mha):
+    """Agreement with Keras within 1e-5: self-attention, cross-attention, value_dim and output_shape."""
+    for i, (seed, h, k, d_q, d_v, kwargs) in enumerate(CASES):
+        n_k = 4 if d_q == d_v else 7
+        layer, query, value = keras_layer(seed, h, k, d_q, d_v, n_q=4, n_k=n_k, **kwargs)
+        if d_q == d_v:
+            value = query
+        kind = "self-attention" if value is query else "cross-attention"
+        _diagnose(numpy_mha, layer, query, value, f"{kind} case {i + 1} ({h} heads, key_dim={k}, {kwargs or 'defaults'})")
+
+
+@hidden_check
+def numpy_mha_mask(numpy_mha):
+    """Masked keys get no weight and no influence; masking renormalises the allowed weights."""
+    layer, query, value = keras_layer(31, 2, 4, 6, 5, n_q=4, n_k=6, value_dim=3)
+    rng = np.random.default_rng(31)
+    mask = rng.random((2, 4, 6)) < 0.6
+    mask[..., 0] = True
+    mask[..., -1] = False
+    out, w = numpy_mha(layer, query, value, mask=mask)
+    _, w_free = numpy_mha(layer, query, value)
+    shape(w, (2, 2, 4, 6), "masked scores")
+    w, w_free = np.asarray(w, float), np.asarray(w_free, float)
+    rows_sum_to_one(w, "masked scores")
+    if np.allclose(w, w_free, atol=1e-6):
+        fail("The mask is ignored: where mask is False, set the score to -1e9 before the softmax.")
+    blocked = np.broadcast_to(~mask[:, None], w.shape)
+    if np.all(w[~blocked] < 1e-6):
+        fail("The mask is inverted: True means 'may attend'; block the keys where mask is False.")
+    if np.any(w[blocked] > 1e-6):
+        fail("Keys where mask is False still get weight. The mask has shape (batch, n_q, n_k): give it a head "
+             "axis (np.expand_dims(mask, -3) or mask[:, None]) and set the blocked scores to -1e9.")
+    allowed = np.where(blocked, 0.0, w_free)
+    close(w, allowed / allowed.sum(-1, keepdims=True), "masked scores",
+          "Mask the scores before the softmax, not the weights after it.", atol=ATOL)
+    value2 = value.copy()
+    value2[:, -1] += 10.0
+    close(numpy_mha(layer, query, value2, mask=mask)[0], out, "output after changing the value at a masked key",
+          "Values at masked keys must not change the output.", atol=ATOL)

@@ -1,0 +1,192 @@
+"""Hidden checks for notebook 3 (padding and causal masks in Keras).
+
+The behavioural checks run the student's ``masked_self_attention`` on an
+Embedding + MultiHeadAttention built here (no ``mask_zero``, so Keras does not
+mask anything by itself) and test what the outputs depend on.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from attentionlab.checks import close, fail, randomise_weights, shape
+from grader.hidden import hidden_check
+
+ATOL = 1e-5
+VOCAB = 30
+MASK_IGNORED = ("The mask had no effect: pass it by keyword, layer(x, x, attention_mask=mask). In Keras 3 the 4th "
+                "positional argument of MultiHeadAttention is query_mask, not attention_mask, and it is ignored.")
+CAUSAL_FIX = "Keep the lower triangle, diagonal included (np.tril): query i may attend to keys 0..i."
+KEYS_FIX = ("Mask the keys, not the queries: the padding mask has shape (batch, 1, n) (a new axis in the middle, "
+            "token_ids[:, None, :]), so it broadcasts over the queries.")
+
+
+def _as_bool(mask, name):
+    mask = np.asarray(mask)
+    if mask.dtype != bool and not np.all(np.isin(mask, (0, 1))):
+        fail(f"{name} must hold True/False (or 1/0), with True meaning 'may attend'.")
+    return mask.astype(bool)
+
+
+def _padded_ids(rng, lengths, n):
+    ids = rng.integers(1, VOCAB, (len(lengths), n))
+    for row, length in enumerate(lengths):
+        ids[row, length:] = 0
+    return ids
+
+
+# ---------------------------------------------------------------- mask functions
+
+@hidden_check
+def padding_mask_values(padding_mask):
+    """Shape (batch, 1, n), True exactly at the real tokens."""
+    rng = np.random.default_rng(51)
+    for lengths, n in [([6, 1, 3, 5], 6), ([2], 4), ([7, 7], 7)]:
+        ids = _padded_ids(rng, lengths, n)
+        mask = padding_mask(ids)
+        b = len(lengths)
+        if np.shape(mask) == (b, n, 1) and n != 1:
+            fail(f"padding_mask has shape (batch, n, 1) = {(b, n, 1)}: that masks queries. {KEYS_FIX}")
+        if np.shape(mask) == (b, n):
+            fail(f"padding_mask has shape (batch, n) = {(b, n)}; Keras's attention_mask needs a query axis. {KEYS_FIX}")
+        shape(mask, (b, 1, n), f"padding_mask of token ids of shape {(b, n)}")
+        mask, expected = _as_bool(mask, "padding_mask"), (ids != 0)[:, None, :]
+        if np.array_equal(mask, ~expected):
+            fail("padding_mask is inverted: True means 'may attend', so real tokens are True and padding (id 0) is False.")
+        close(mask, expected, "padding_mask", "True where the token id is not 0 (real tokens), False at padding.")
+
+
+@hidden_check
+def causal_mask_values(causal_mask):
+    """Lower-triangular (n, n), diagonal included."""
+    for n in (1, 4, 7):
+        mask = causal_mask(n)
+        shape(mask, (n, n), f"causal_mask({n})")
+        mask, expected = _as_bool(mask, f"causal_mask({n})"), np.tril(np.ones((n, n), bool))
+        if np.array_equal(mask, expected):
+            continue
+        if np.array_equal(mask, expected.T):
+            fail(f"causal_mask is reversed: it lets each position attend to the future (upper triangle). {CAUSAL_FIX}")
+        if np.array_equal(mask, np.tril(expected, -1)):
+            fail(f"causal_mask blocks the diagonal: each position may attend to itself. {CAUSAL_FIX}")
+        if np.array_equal(mask, ~expected):
+            fail(f"causal_mask is inverted: True means 'may attend'. {CAUSAL_FIX}")
+        if np.array_equal(mask, np.eye(n, dtype=bool)):
+            fail(f"causal_mask only keeps the diagonal: each position may attend to all earlier ones too. {CAUSAL_FIX}")
+        close(mask, expected, f"causal_mask({n})", CAUSAL_FIX)
+
+
+@hidden_check
+def combined_mask_values(combined_mask):
+    """padding & causal, shape (batch, n, n)."""
+    rng = np.random.default_rng(52)
+    ids = _padded_ids(rng, [5, 2, 4], 5)
+    mask = combined_mask(ids)
+    pad_keys, pad_queries = (ids != 0)[:, None, :], (ids != 0)[:, :, None]
+    causal = np.tril(np.ones((5, 5), bool))
+    if np.shape(mask) != (3, 5, 5):
+        fail(f"combined_mask of token ids of shape (3, 5) has shape {np.shape(mask)}, expected (batch, n, n) = (3, 5, 5): "
+             "combine padding_mask(token_ids) (batch, 1, n) and causal_mask(n) (n, n) with &, which broadcasts.")
+    mask = _as_bool(mask, "combined_mask")
+    expected = pad_keys & causal
+    if np.array_equal(mask, expected):
+        return
+    variants = [
+        (pad_queries & causal, f"It masks the padding queries instead of the padding keys. {KEYS_FIX}"),
+        (np.broadcast_to(causal, (3, 5, 5)), "The padding is not masked: combine with padding_mask(token_ids)."),
+        (np.broadcast_to(pad_keys, (3, 5, 5)), "The causal mask is missing: combine with causal_mask(n)."),
+        (pad_keys | causal, "Use & (and), not | (or): a key may be attended to only if it is real AND not in the future."),
+        (pad_keys & causal.T, f"The causal part is reversed: it lets positions attend to the future. {CAUSAL_FIX}"),
+        (pad_keys & np.tril(causal, -1), f"The causal part blocks the diagonal: each position may attend to itself. {CAUSAL_FIX}"),
+    ]
+    for wrong, fix in variants:
+        if np.array_equal(mask, wrong):
+            fail(f"combined_mask is wrong. {fix}")
+    close(mask, expected, "combined_mask", "combined_mask = padding_mask(token_ids) & causal_mask(n).")
+
+
+# ---------------------------------------------------------------- behaviour
+
+def model(seed):
+    """An Embedding and a MultiHeadAttention with random weights (biases included)."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    embed = keras.layers.Embedding(VOCAB, 12)
+    layer = keras.layers.MultiHeadAttention(num_heads=2, key_dim=6)
+    x = embed(np.ones((1, 3), "int32"))
+    layer(x, x)
+    randomise_weights(embed, seed, scale=1.0)
+    randomise_weights(layer, seed + 1)
+    return embed, layer
+
+
+def _run(msa, embed, layer, ids, causal):
+    x = np.asarray(embed(ids))
+    out = np.asarray(msa(layer, x, ids, causal=causal), float)
+    shape(out, (*ids.shape, 12), f"masked_self_attention output for token ids of shape {ids.shape}")
+    return out
+
+
+@hidden_check
+def no_future_leak(masked_self_attention):
+    """causal=True: outputs at positions <= t do not depend on tokens after t, but do depend on tokens before."""
+    embed, layer = model(61)
+    rng = np.random.default_rng(61)
+    ids = rng.integers(1, VOCAB, (3, 7))
+    out = _run(masked_self_attention, embed, layer, ids, causal=True)
+    x = np.asarray(embed(ids))
+    if np.allclose(out, np.asarray(layer(x, x)), atol=ATOL):
+        fail(MASK_IGNORED)
+    for t in range(6):
+        changed = ids.copy()
+        changed[:, t + 1:] = (ids[:, t + 1:] + rng.integers(1, VOCAB - 2, (3, 6 - t))) % (VOCAB - 1) + 1
+        out2 = _run(masked_self_attention, embed, layer, changed, causal=True)
+        if not np.allclose(out2[:, :t + 1], out[:, :t + 1], atol=ATOL):
+            if t == 0 and np.allclose(out2[:, 1], out[:, 1], atol=ATOL):
+                fail("Changing the tokens after position 0 changed the output at position 0: position 0 may attend to "
+                     "no key at all, and then Keras spreads its weight over every key, future included. Each "
+                     f"position may attend to itself. {CAUSAL_FIX}")
+            where = f"positions 0..{t}" if t else "position 0"
+            fail(f"Changing the tokens after position {t} changed the outputs at {where}: the model sees "
+                 f"the future. Use the causal mask, passed as attention_mask=. {CAUSAL_FIX}")
+    changed = ids.copy()
+    changed[:, 0] = ids[:, 0] % (VOCAB - 1) + 1
+    out3 = _run(masked_self_attention, embed, layer, changed, causal=True)
+    for t in range(1, 7):
+        if np.allclose(out3[:, t], out[:, t], atol=ATOL):
+            fail(f"The output at position {t} does not depend on the token at position 0: the mask blocks too much. "
+                 f"{CAUSAL_FIX}")
+
+
+@hidden_check
+def pad_invariance(masked_self_attention):
+    """Appending padding leaves the real tokens' outputs unchanged (causal=False), and real tokens see each other."""
+    embed, layer = model(62)
+    rng = np.random.default_rng(62)
+    ids = _padded_ids(rng, [5, 3, 4], 5)
+    longer = np.concatenate([ids, np.zeros((3, 3), ids.dtype)], axis=1)
+    real = ids != 0
+    out = _run(masked_self_attention, embed, layer, ids, causal=False)
+    out_long = _run(masked_self_attention, embed, layer, longer, causal=False)
+    if not np.allclose(out_long[:, :5][real], out[real], atol=ATOL):
+        x = np.asarray(embed(longer))
+        free = np.asarray(layer(x, x))
+        causal_out = _run(masked_self_attention, embed, layer, longer, causal=True)
+        if np.allclose(out_long, free, atol=ATOL) and np.allclose(causal_out, free, atol=ATOL):
+            fail(MASK_IGNORED)
+        if np.allclose(out_long, np.asarray(layer(x, x, attention_mask=(longer != 0)[:, :, None])), atol=ATOL):
+            fail(f"Appending padding changed the real tokens' outputs: the mask blocks the padding queries, not the "
+                 f"padding keys. {KEYS_FIX}")
+        if np.allclose(out_long, free, atol=ATOL):
+            fail("Appending padding changed the real tokens' outputs: with causal=False the padding is not masked. "
+                 "Pass padding_mask(token_ids) as attention_mask=.")
+        fail("Appending padding changed the real tokens' outputs. Mask the padding keys (token id 0) with a mask "
+             "of shape (batch, 1, n), True at real tokens, passed as attention_mask=.")
+    changed = ids.copy()
+    changed[:, 0] = ids[:, 0] % (VOCAB - 1) + 1
+    out2 = _run(masked_self_attention, embed, layer, changed, causal=False)
+    last = real.sum(axis=1) - 1
+    rows = np.arange(3)
+    if np.allclose(out2[rows, last], out[rows, last], atol=ATOL):
+        fail("With causal=False every real token may attend to every real token, but the last real token's output "
+             "does not depend on the first token: the mask blocks too much. Use padding_mask(token_ids).")

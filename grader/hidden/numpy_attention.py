@@ -1,0 +1,181 @@
+"""Hidden checks for notebook 1 (attention by hand in NumPy)."""
+from __future__ import annotations
+
+import numpy as np
+
+from attentionlab.checks import close, fail, rows_sum_to_one, shape
+from grader.hidden import hidden_check
+
+FIX_SCALE = "Divide the scores Q·Kᵀ by √d_k (d_k = Q.shape[-1]) before the softmax."
+FIX_AXIS = "Apply the softmax over the keys, the last axis (axis=-1) of the scores."
+FIX_MASK_IGNORED = "The mask is ignored: where mask is False, set the score to a large negative number (e.g. -1e9) before the softmax."
+FIX_MASK_INVERTED = "The mask is inverted: True/1 means 'may attend'; block the keys where mask is False."
+
+
+def reference_softmax(x, axis=-1):
+    """Stable softmax, the graders' reference."""
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _attention(Q, K, V, mask=None, scale=None, axis=-1):
+    scale = 1 / np.sqrt(Q.shape[-1]) if scale is None else scale
+    scores = Q @ np.swapaxes(K, -1, -2) * scale
+    if mask is not None:
+        scores = np.where(mask, scores, -1e9)
+    weights = reference_softmax(scores, axis)
+    return weights @ V, weights
+
+
+def _qkv(rng, lead=(2, 3), n_q=4, n_k=6, d_k=8, d_v=5):
+    return (rng.standard_normal((*lead, n_q, d_k)) * 2, rng.standard_normal((*lead, n_k, d_k)) * 2,
+            rng.standard_normal((*lead, n_k, d_v)))
+
+
+@hidden_check
+def softmax_values(softmax):
+    """Random inputs, any axis, shift invariance and huge inputs."""
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((3, 4, 5)) * 5
+    for axis in (-1, 0, 1):
+        close(softmax(x, axis=axis), reference_softmax(x, axis), f"softmax(x, axis={axis})",
+              "Normalise over the axis given by the `axis` argument.")
+    close(softmax(x + 1e4), reference_softmax(x), "softmax(x + 10000)",
+          "Subtract the maximum along the axis before np.exp so that large inputs do not overflow.")
+
+
+@hidden_check
+def sdpa_shapes(attention):
+    """Shapes for several leading dims, n_q != n_k and d_v != d_k."""
+    rng = np.random.default_rng(1)
+    for lead in [(), (3,), (2, 4, 1)]:
+        Q, K, V = _qkv(rng, lead, n_q=3, n_k=7, d_k=4, d_v=9)
+        out, w = attention(Q, K, V)
+        shape(out, (*lead, 3, 9), f"output for leading dims {lead}")
+        shape(w, (*lead, 3, 7), f"weights for leading dims {lead}")
+
+
+@hidden_check
+def sdpa_weights(attention):
+    """Rows of the weights sum to 1 over the keys."""
+    Q, K, V = _qkv(np.random.default_rng(2), (2,), n_q=5, n_k=3)
+    rows_sum_to_one(attention(Q, K, V)[1])
+
+
+@hidden_check
+def sdpa_values(attention):
+    """Agreement with a reference; names the common mistake when there is one."""
+    Q, K, V = _qkv(np.random.default_rng(3))
+    out, w = attention(Q, K, V)
+    shape(w, (2, 3, 4, 6), "weights")
+    variants = [
+        (dict(scale=1.0), FIX_SCALE),
+        (dict(scale=1 / Q.shape[-1]), "Scale by 1/√d_k, not 1/d_k."),
+        (dict(axis=-2), FIX_AXIS),
+    ]
+    ref_out, ref_w = _attention(Q, K, V)
+    if np.allclose(w, ref_w, atol=1e-6):
+        close(out, ref_out, "output", "The output is weights @ V.")
+        return
+    for kwargs, fix in variants:
+        if np.allclose(w, _attention(Q, K, V, **kwargs)[1], atol=1e-6):
+            fail(f"The attention weights are wrong. {fix}")
+    close(w, ref_w, "weights", "Compute softmax(Q·Kᵀ/√d_k) over the keys.")
+
+
+@hidden_check
+def sdpa_mask(attention):
+    """Masked keys get zero weight and do not influence the output."""
+    rng = np.random.default_rng(4)
+    Q, K, V = _qkv(rng, (2,), n_q=4, n_k=6)
+    mask = rng.random((2, 4, 6)) < 0.6
+    mask[..., 0] = True  # every query may attend to at least one key
+    mask[..., -1] = False  # no query may attend to the last key
+    out, w = attention(Q, K, V, mask=mask)
+    rows_sum_to_one(w, "masked attention weights")
+    if np.allclose(w, attention(Q, K, V)[1], atol=1e-6):
+        fail(FIX_MASK_IGNORED)
+    if np.all(w[mask] < 1e-6):
+        fail(FIX_MASK_INVERTED)
+    if np.any(w[~mask] > 1e-6):
+        fail("Keys where mask is False still get weight. " + FIX_MASK_IGNORED)
+    V2 = V.copy()
+    V2[:, -1] += 100.0
+    close(attention(Q, K, V2, mask=mask)[0], out, "output after changing the value of a masked key",
+          "Values at masked keys must not change the output.")
+    causal = np.tril(np.ones((4, 6), bool))
+    close(attention(Q, K, V, mask=causal)[1], attention(Q, K, V, mask=np.broadcast_to(causal, (2, 4, 6)))[1],
+          "weights with a 2-D mask", "The mask must broadcast against the scores (use np.where(mask, scores, -1e9)).")
+
+
+@hidden_check
+def sdpa_permutation(attention):
+    """Permuting keys+values leaves the output unchanged; permuting queries permutes it."""
+    rng = np.random.default_rng(5)
+    Q, K, V = _qkv(rng, (2,), n_q=5, n_k=7)
+    out, _ = attention(Q, K, V)
+    perm_k, perm_q = rng.permutation(7), rng.permutation(5)
+    close(attention(Q, K[:, perm_k], V[:, perm_k])[0], out, "output after permuting keys and values",
+          "Attention is a weighted sum over keys: their order must not matter.")
+    close(attention(Q[:, perm_q], K, V)[0], out[:, perm_q], "output after permuting queries",
+          "Each query is answered independently: permuting the queries must permute the output rows.")
+
+
+def _keras_params(mha):
+    """NumPy parameters in the notebook-1 layout from a built keras MultiHeadAttention."""
+    names = ["W_q", "b_q", "W_k", "b_k", "W_v", "b_v"]
+    weights = mha.get_weights()
+    params = {}
+    for name, w in zip(names, weights[:6]):
+        params[name] = w.reshape(w.shape[0], -1) if name.startswith("W") else w.reshape(-1)
+    params["W_o"] = weights[6].reshape(-1, weights[6].shape[-1])
+    params["b_o"] = weights[7]
+    return params
+
+
+def _mha(x_q, x_kv, params, num_heads, attention, mask=None):
+    """Multi-head attention around a given scaled dot-product ``attention``."""
+    def split(x):
+        return np.swapaxes(x.reshape(*x.shape[:-1], num_heads, -1), -2, -3)
+
+    q, k, v = (split(x @ params[f"W_{n}"] + params[f"b_{n}"]) for n, x in (("q", x_q), ("k", x_kv), ("v", x_kv)))
+    out, w = attention(q, k, v, mask if mask is None else mask[..., None, :, :])
+    out = np.swapaxes(out, -2, -3)
+    return out.reshape(*out.shape[:-2], -1) @ params["W_o"] + params["b_o"], w
+
+
+def keras_case(seed: int = 6):
+    """Random inputs, a causal mask and a keras MultiHeadAttention with its output and weights."""
+    import keras
+
+    rng = np.random.default_rng(seed)
+    x_q = rng.standard_normal((2, 4, 6)).astype("float32")
+    x_kv = rng.standard_normal((2, 5, 10)).astype("float32")
+    mask = np.tril(np.ones((4, 5), bool))[None].repeat(2, 0)
+    keras.utils.set_random_seed(seed)
+    mha = keras.layers.MultiHeadAttention(num_heads=3, key_dim=4, value_dim=2, output_shape=7)
+    ref, ref_w = mha(x_q, x_kv, attention_mask=mask, return_attention_scores=True)
+    return x_q, x_kv, mask, _keras_params(mha), np.asarray(ref), np.asarray(ref_w)
+
+
+@hidden_check
+def mha_values(multi_head_attention, attention):
+    """Agreement with the multi-head computation built on the student's own ``attention``.
+
+    Mistakes inside ``attention`` are graded by the sdpa tests, not here; that
+    this construction equals keras.layers.MultiHeadAttention is checked by the
+    repository's tests.
+    """
+    rng = np.random.default_rng(7)
+    x_q, x_kv = rng.standard_normal((2, 4, 6)), rng.standard_normal((2, 5, 10))
+    mask = np.tril(np.ones((4, 5), bool))[None].repeat(2, 0)
+    sizes = {"q": (6, 12), "k": (10, 12), "v": (10, 6), "o": (6, 7)}
+    params = {f"W_{n}": rng.standard_normal(s) for n, s in sizes.items()}
+    params.update({f"b_{n}": rng.standard_normal(s[1]) for n, s in sizes.items()})
+    ref, ref_w = _mha(x_q, x_kv, params, 3, attention, mask)
+    out, w = multi_head_attention(x_q, x_kv, params, num_heads=3, mask=mask)
+    shape(w, (2, 3, 4, 5), "weights (batch, heads, n_q, n_k)")
+    close(w, ref_w, "per-head weights",
+          "Project, then split Q, K and V into heads (head j = columns j*depth..(j+1)*depth-1), "
+          "and give the mask a head axis.", atol=1e-4)
+    close(out, ref, "multi-head output", "Combine the heads back (combine_heads), then apply W_o and b_o.", atol=1e-4)

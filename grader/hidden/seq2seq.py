@@ -1,0 +1,97 @@
+"""Hidden checks for notebooks 4 and 5: encoder, decoder, loss, and BLEU computed by the grader."""
+from __future__ import annotations
+
+import numpy as np
+
+from attentionlab import baseline, checks, data, metrics
+from grader.hidden import hidden_check
+
+BLEU_FLOOR = 12.0  # notebook 4; the calibrated no-attention baseline is far above (see attentionlab/baseline.json)
+
+
+def _np(x):
+    from keras import ops
+
+    return ops.convert_to_numpy(x)
+
+
+@hidden_check
+def encoder(Encoder):
+    """Shapes for other sizes; trailing padding changes neither the state nor the real outputs."""
+    enc = Encoder(vocab_size=40, embedding_dim=6, units=12)
+    ids = np.array([[5, 6, 7, 8, 0, 0, 0], [9, 10, 11, 12, 13, 14, 15]])
+    outputs, (h, c), mask = enc(ids)
+    checks.shape(outputs, (2, 7, 12), "encoder outputs")
+    checks.shape(h, (2, 12), "state h")
+    checks.shape(c, (2, 12), "state c")
+    short, (h_short, c_short), _ = enc(ids[:1, :4])
+    checks.close(_np(h)[0], _np(h_short)[0], "final state h with trailing padding",
+                 "Padding changed the sentence's summary: pass mask= (True at ids != 0) to the LSTM.", atol=1e-5)
+    checks.close(_np(c)[0], _np(c_short)[0], "final state c with trailing padding",
+                 "Padding changed the sentence's summary: pass mask= (True at ids != 0) to the LSTM.", atol=1e-5)
+    checks.close(_np(mask), ids != 0, "mask", "The mask is True where the id is not 0.")
+
+
+@hidden_check
+def decoder(Decoder):
+    """Shapes for other sizes; the logits depend on the initial state."""
+    dec = Decoder(vocab_size=25, embedding_dim=6, units=12)
+    rng = np.random.default_rng(0)
+    enc_out = rng.standard_normal((3, 5, 12)).astype("float32")
+    mask = np.ones((3, 5), bool)
+    state = [rng.standard_normal((3, 12)).astype("float32") for _ in range(2)]
+    ids = np.array([[2, 4, 5, 6], [2, 7, 8, 0], [2, 9, 0, 0]])
+    logits, (h, c), _ = dec(ids, enc_out, mask, state)
+    checks.shape(logits, (3, 4, 25), "logits")
+    checks.shape(h, (3, 12), "decoder state h")
+    other, _, _ = dec(ids, enc_out, mask, [s * 0 for s in state])
+    if np.allclose(_np(logits), _np(other), atol=1e-6):
+        checks.fail("The decoder ignores the encoder's state: start its LSTM with initial_state=state.")
+
+
+@hidden_check
+def masked_loss(loss_fn):
+    """Equals the mean cross-entropy over real tokens, on random batches."""
+    import keras
+
+    rng = np.random.default_rng(1)
+    labels = rng.integers(1, 12, size=(4, 6))
+    labels[0, 3:], labels[1, 1:], labels[2, 5:] = 0, 0, 0
+    logits = rng.standard_normal((4, 6, 12)).astype("float32") * 3
+    per_token = _np(keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True))
+    real = labels != 0
+    checks.close(float(loss_fn(labels, logits)), per_token[real].mean(), "masked_loss", atol=1e-4,
+                 mistakes={"Padding is counted: multiply the per-token loss by the mask.": per_token.mean(),
+                           "Padding is counted in the sum: multiply the per-token loss by the mask.":
+                               per_token.sum() / real.sum(),
+                           "Divide by the number of real tokens, not by the number of positions.":
+                               per_token[real].sum() / real.size})
+
+
+def _test_bleu(translate):
+    return metrics.evaluate(translate, data.load_corpus().test)
+
+
+@hidden_check
+def bleu_floor(translate):
+    """The grader's own BLEU on the test split is above BLEU_FLOOR."""
+    score = _test_bleu(translate)
+    print(f"grader's BLEU on the test split: {score.score:.1f} ({score.signature})")
+    if score.score < BLEU_FLOOR:
+        checks.fail(f"BLEU on the test split is {score.score:.1f}, below the floor of {BLEU_FLOOR:g}. "
+                    "Check that the encoder state starts the decoder and that the loss ignores padding.")
+
+
+@hidden_check
+def bleu_gate(translate):
+    """The grader's own BLEU beats the frozen no-attention baseline by at least baseline.MARGIN."""
+    record = baseline.load()
+    baseline.check_environment(record)
+    score = _test_bleu(translate)
+    needed = record["bleu"] + baseline.MARGIN
+    print(f"grader's BLEU on the test split: {score.score:.1f}; no-attention baseline {record['bleu']:.1f}; "
+          f"needed {needed:.1f}")
+    if score.score < needed:
+        checks.fail(f"BLEU {score.score:.1f} does not beat the no-attention baseline ({record['bleu']:.1f}) by "
+                    f"{baseline.MARGIN:g} points. Check that the context is a softmax-weighted sum of the encoder "
+                    "outputs, that the weights are normalised over the source positions, and that padding is masked.")

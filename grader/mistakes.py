@@ -1,0 +1,122 @@
+"""Common mistakes, as edits of the reference solution, and the test cells each must fail.
+
+The tests autograde every mistake and check that exactly the listed cells lose
+their points and that the feedback names the fix (``hint``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """Replace ``old`` by ``new`` in solution cell ``cell`` of ``assignment``."""
+
+    assignment: str
+    name: str
+    cell: str
+    old: str
+    new: str
+    fails: tuple[str, ...]
+    hint: str
+
+    @property
+    def student(self) -> str:
+        return f"mistake-{self.name}"
+
+
+NB1 = "01_attention_numpy"
+NB2 = "02_keras_mha"
+NB3 = "03_masks"
+NB4 = "04_seq2seq"
+NB5 = "05_cross_attention"
+
+MISTAKES = [
+    Mistake(NB1, "no-scaling", "sdpa", "/ np.sqrt(d_k)", "",
+            ("test_sdpa_values",), "√d_k"),
+    Mistake(NB1, "softmax-wrong-axis", "sdpa", "softmax(scores, axis=-1)", "softmax(scores, axis=-2)",
+            ("test_sdpa_weights", "test_sdpa_values", "test_sdpa_mask"), "axis=-1"),
+    Mistake(NB1, "mask-ignored", "sdpa", "scores = np.where(mask, scores, -1e9)", "pass",
+            ("test_sdpa_mask",), "mask is ignored"),
+    Mistake(NB1, "mask-inverted", "sdpa", "np.where(mask, scores, -1e9)", "np.where(mask, -1e9, scores)",
+            ("test_sdpa_mask",), "inverted"),
+    Mistake(NB1, "softmax-unstable", "softmax", "x - np.max(x, axis=axis, keepdims=True)", "x",
+            ("test_softmax",), "Subtract the maximum"),
+    Mistake(NB2, "mha-no-scaling", "numpy_mha", " / np.sqrt(key_dim)", "",
+            ("test_numpy_mha_values",), "√key_dim"),
+    Mistake(NB2, "mha-softmax-wrong-axis", "numpy_mha", "softmax(scores, axis=-1)", "softmax(scores, axis=-2)",
+            ("test_numpy_mha_values", "test_numpy_mha_mask"), "axis=-1"),
+    Mistake(NB2, "mha-no-projection-biases", "numpy_mha", " + bias[:, None, :]", "",
+            ("test_numpy_mha_values",), "Add the biases"),
+    Mistake(NB2, "mha-no-output-bias", "numpy_mha", ", W_o) + b_o", ", W_o)",
+            ("test_numpy_mha_values",), "output bias"),
+    Mistake(NB2, "params-no-output-bias", "param_count", "\n        output += output_dim", "",
+            ("test_param_count",), "output projection's bias"),
+    Mistake(NB2, "params-key-from-query", "param_count", "key = d_value * num_heads", "key = d_query * num_heads",
+            ("test_param_count",), "d_value rows"),
+    Mistake(NB3, "causal-reversed", "causal_mask", "np.tril(", "np.triu(",
+            ("test_causal_mask", "test_combined_mask", "test_no_future_leak"), "future"),
+    Mistake(NB3, "causal-without-diagonal", "causal_mask", "dtype=bool))", "dtype=bool), k=-1)",
+            ("test_causal_mask", "test_combined_mask", "test_no_future_leak"), "itself"),
+    Mistake(NB3, "mask-positional", "masked_attention", "layer(embeddings, embeddings, attention_mask=mask)",
+            "layer(embeddings, embeddings, embeddings, mask)",
+            ("test_no_future_leak", "test_pad_invariance"), "attention_mask="),
+    Mistake(NB3, "padding-not-masked", "masked_attention", "combined_mask(token_ids) if causal else padding_mask(token_ids)",
+            "causal_mask(token_ids.shape[1]) if causal else None",
+            ("test_pad_invariance",), "padding"),
+    Mistake(NB3, "padding-mask-wrong-axis", "padding_mask", "[:, None, :]", "[:, :, None]",
+            ("test_padding_mask", "test_combined_mask", "test_pad_invariance"), "(batch, 1, n)"),
+    # Trains the models: about 8 minutes to autograde. A cross-attention whose context ignores the encoder.
+    Mistake(NB5, "no-attention", "cross_attention", 'return ops.einsum("bts,bsu->btu", weights, keys), weights',
+            "return ops.zeros_like(query), weights",
+            ("test_cross_attention", "test_attention_decoder", "test_bleu_gate"), "all zeros"),
+]
+
+
+@dataclass(frozen=True)
+class FastMistake:
+    """A mistake in a notebook that trains models, checked by calling its hidden test in-process.
+
+    ``call`` is the hidden test cell's call, e.g. ``seq2seq.encoder(Encoder)``.
+    """
+
+    assignment: str
+    name: str
+    cell: str
+    old: str
+    new: str
+    call: str
+    hint: str
+
+
+FAST_MISTAKES = [
+    FastMistake(NB4, "encoder-no-mask", "encoder", "self.embedding(source_ids), mask=mask)",
+                "self.embedding(source_ids))", "seq2seq.encoder(Encoder)", "mask="),
+    FastMistake(NB4, "decoder-ignores-state", "decoder", ", initial_state=state)", ")",
+                "seq2seq.decoder(Decoder)", "initial_state=state"),
+    FastMistake(NB4, "loss-counts-padding", "loss", "ops.sum(per_token * mask)", "ops.sum(per_token)",
+                "seq2seq.masked_loss(masked_loss)", "Padding is counted"),
+    FastMistake(NB4, "loss-mean-over-positions", "loss", "ops.maximum(ops.sum(mask), 1.0)",
+                "ops.cast(ops.size(mask), per_token.dtype)", "seq2seq.masked_loss(masked_loss)",
+                "number of real tokens"),
+    FastMistake(NB5, "general-transposed", "scores", '"btu,uv,bsv->bts"', '"btu,vu,bsv->bts"',
+                "cross_attention.scores(dot_score, general_score, additive_score)", "wrong side"),
+    FastMistake(NB5, "additive-swapped", "scores", "ops.matmul(keys, W1)", "ops.matmul(keys, W2)",
+                "cross_attention.scores(dot_score, general_score, additive_score)", "additive_score"),
+    FastMistake(NB5, "zero-context", "cross_attention", 'return ops.einsum("bts,bsu->btu", weights, keys), weights',
+                "return ops.zeros_like(query), weights", "cross_attention.cross_attention(CrossAttention)", "all zeros"),
+    FastMistake(NB5, "mean-context", "cross_attention", 'return ops.einsum("bts,bsu->btu", weights, keys), weights',
+                "return ops.repeat(ops.mean(keys, axis=1, keepdims=True), ops.shape(query)[1], axis=1), weights",
+                "cross_attention.cross_attention(CrossAttention)", "weights @ keys"),
+    FastMistake(NB5, "no-softmax", "cross_attention", "weights = ops.softmax(scores, axis=-1)",
+                "weights = scores", "cross_attention.cross_attention(CrossAttention)", "softmax"),
+    FastMistake(NB5, "padding-not-masked", "cross_attention", "scores = ops.where(ops.expand_dims(mask, 1), scores, -1e9)",
+                "pass", "cross_attention.cross_attention(CrossAttention)", "padded source positions"),
+    FastMistake(NB5, "decoder-no-context", "attention_decoder", "ops.concatenate([x, context], axis=-1)", "x",
+                "cross_attention.attention_decoder(AttentionDecoder)", "do not depend on the encoder outputs"),
+]
+
+
+def for_assignment(assignment: str) -> list[Mistake]:
+    """The mistakes catalogued for one assignment."""
+    return [m for m in MISTAKES if m.assignment == assignment]

@@ -1,0 +1,46 @@
+"""The frozen baseline record and the benchmark table built from it."""
+import copy
+import json
+
+import pytest
+
+from attentionlab import baseline, data
+from grader import benchmark
+
+
+def test_committed_record_matches_this_environment():
+    record = baseline.load()
+    baseline.check_environment(record)
+    assert record["environment"]["zip_sha256"] == data.ZIP_SHA256
+    assert record["margin"] == baseline.MARGIN == 5.0
+    assert 12.0 < record["bleu"] < 40.0
+    assert set(record["bleu_by_length"]) == {"4-5", "6-7", "8-10"}
+
+
+def test_record_from_other_packages_or_data_is_refused():
+    record = baseline.load()
+    for key, value in [("packages", {"keras": "3.0.0"}), ("zip_sha256", "0" * 64), ("subset", {"max_words": 20})]:
+        other = copy.deepcopy(record)
+        other["environment"][key] = value
+        with pytest.raises(RuntimeError, match="make calibrate"):
+            baseline.check_environment(other)
+
+
+def test_missing_record_says_how_to_make_it(tmp_path):
+    with pytest.raises(FileNotFoundError, match="make calibrate"):
+        baseline.load(tmp_path / "baseline.json")
+
+
+def test_every_calibrated_seed_clears_the_gate_widely():
+    seeds = baseline.load()["seeds"]
+    assert seeds, "run `make calibrate`"
+    for seed, models in seeds.items():
+        gains = [m["bleu"] - models["no attention"]["bleu"] for name, m in models.items() if name != "no attention"]
+        assert min(gains) >= 2 * baseline.MARGIN, f"seed {seed}: attention gains {gains}"
+
+
+def test_benchmark_rows():
+    record = {"seeds": {"0": {"m": {"params": 1_000_000, "tokens_per_second": 10_000.0, "epoch_seconds": [20, 22, 30],
+                                    "train_seconds": 72.0, "bleu": 30.0}}}}
+    (row,) = benchmark.rows(json.loads(json.dumps(record)), peak=120.0)
+    assert row["epoch_s"] == 22 and row["gflops"] == pytest.approx(60.0) and row["peak_pct"] == pytest.approx(50.0)

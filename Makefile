@@ -45,5 +45,5 @@ benchmark: install  ## time per epoch, tokens/s and share of the matmul peak, pe
 test: install
 	$(PY) -m pytest
 
-clean:  ## remove grading artefacts (not the environment or the data cache)
-	rm -rf grader/gradebook.db grader/submitted grader/autograded grader/feedback
+clean:  ## remove grading artefacts and the kernel log (not the environment or the data cache)
+	rm -rf grader/gradebook.db grader/submitted grader/autograded grader/feedback grader/kernel.log

@@ -9,6 +9,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 from grader.course import KERNEL, config
+from grader.kernel import QuietKernelManager
 
 
 def execute(path: Path, timeout: int | None = None, notebook=None) -> tuple[nbformat.NotebookNode, float]:
@@ -19,7 +20,7 @@ def execute(path: Path, timeout: int | None = None, notebook=None) -> tuple[nbfo
     """
     nb = notebook or nbformat.read(path, as_version=4)
     timeout = timeout or config().Execute.timeout
-    client = NotebookClient(nb, timeout=timeout, kernel_name=KERNEL,
+    client = NotebookClient(nb, timeout=timeout, kernel_name=KERNEL, kernel_manager_class=QuietKernelManager,
                             resources={"metadata": {"path": str(Path(path).parent)}})
     start = time.perf_counter()
     client.execute()

@@ -1,6 +1,8 @@
 """nbgrader configuration for Attention Lab (read by `make lab` and by grader.course)."""
 from pathlib import Path
 
+from grader.kernel import autograde_preprocessors
+
 c = get_config()  # noqa: F821 (provided by traitlets)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -18,6 +20,8 @@ c.CourseDirectory.db_url = f"sqlite:///{ROOT / 'grader' / 'gradebook.db'}"
 c.Execute.timeout = 1800
 c.Execute.kernel_name = "attentionlab"
 c.Execute.interrupt_on_timeout = True
+# The kernel's stderr (TensorFlow start-up lines) goes to grader/kernel.log, not the terminal.
+c.Autograde.autograde_preprocessors = autograde_preprocessors()
 
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"

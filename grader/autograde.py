@@ -86,9 +86,10 @@ def autograde(assignment: str, student: str, feedback: bool = True) -> Result:
 
 def table(results: list[Result]) -> str:
     """A plain-text grade table."""
-    rows = [f"{'assignment':<22} {'student':<28} {'score':>9}  lost points in"]
+    width = max([len("student"), *(len(r.student) for r in results)])
+    rows = [f"{'assignment':<22} {'student':<{width}} {'score':>7}  lost points in"]
     for r in results:
         score = "ERROR" if r.error else f"{r.score:g}/{r.max_score:g}"
         lost = r.error.strip().splitlines()[-1][:60] if r.error else ", ".join(r.lost()) or "-"
-        rows.append(f"{r.assignment:<22} {r.student:<28} {score:>9}  {lost}")
+        rows.append(f"{r.assignment:<22} {r.student:<{width}} {score:>7}  {lost}")
     return "\n".join(rows)

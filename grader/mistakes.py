@@ -66,7 +66,7 @@ MISTAKES = [
             ("test_pad_invariance",), "padding"),
     Mistake(NB3, "padding-mask-wrong-axis", "padding_mask", "[:, None, :]", "[:, :, None]",
             ("test_padding_mask", "test_combined_mask", "test_pad_invariance"), "(batch, 1, n)"),
-    # Trains the models: about 8 minutes to autograde. A cross-attention whose context ignores the encoder.
+    # Trains the models: about 6 minutes to autograde. A cross-attention whose context ignores the encoder.
     Mistake(NB5, "no-attention", "cross_attention", 'return ops.einsum("bts,bsu->btu", weights, keys), weights',
             "return ops.zeros_like(query), weights",
             ("test_cross_attention", "test_attention_decoder", "test_bleu_gate"), "all zeros"),

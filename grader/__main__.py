@@ -1,9 +1,8 @@
-"""Course commands: python -m grader {data,release,solutions,examples,demo}."""
+"""Course commands: python -m grader {data,release,solutions,autograde,examples,demo,calibrate,benchmark}."""
 from __future__ import annotations
 
 import argparse
 import sys
-import time
 import warnings
 
 from grader import autograde, course, execute, mistakes, release, submissions
@@ -64,15 +63,28 @@ def example_submissions() -> list[tuple[str, str]]:
     return made
 
 
+def _report(results) -> None:
+    print("\n" + autograde.table(results))
+    print(f"\nGrades: {autograde.csv_path()}\nFeedback (HTML): "
+          f"{course.ROOT / course.config().CourseDirectory.feedback_directory}/<student>/<assignment>/")
+
+
+def cmd_autograde(args) -> int:
+    """Grade every submission (of the named students) of one assignment, or of every assignment."""
+    chosen = [args.assignment] if args.assignment else course.assignments()
+    results = []
+    for assignment in chosen:
+        results += autograde.grade_class(assignment, args.students or None, progress=lambda s: print(s, flush=True))
+    _report(results)
+    return 0
+
+
 def cmd_examples(_args) -> int:
     results = []
-    for assignment, student in example_submissions():
-        start = time.perf_counter()
-        results.append(autograde.autograde(assignment, student))
-        print(f"autograded {assignment} / {student} in {time.perf_counter() - start:.0f} s", flush=True)
-    print("\n" + autograde.table(results))
-    feedback = course.ROOT / course.config().CourseDirectory.feedback_directory
-    print(f"\nFeedback (HTML): {feedback}/<student>/<assignment>/")
+    for i, (assignment, student) in enumerate(pairs := example_submissions(), 1):
+        results.append(autograde.grade(assignment, student))
+        print(f"[{i}/{len(pairs)}] autograded {assignment} / {student} in {results[-1].seconds:.0f} s", flush=True)
+    _report(results)
     return 1 if any(r.error for r in results) else 0
 
 
@@ -86,10 +98,12 @@ def cmd_demo(args) -> int:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m grader", description=__doc__)
-    commands = {"data": cmd_data, "release": cmd_release, "solutions": cmd_solutions,
+    commands = {"data": cmd_data, "release": cmd_release, "solutions": cmd_solutions, "autograde": cmd_autograde,
                 "examples": cmd_examples, "demo": cmd_demo, "calibrate": cmd_calibrate,
                 "benchmark": cmd_benchmark}
     parser.add_argument("command", choices=commands)
+    parser.add_argument("assignment", nargs="?", help="autograde: the assignment (default: every one)")
+    parser.add_argument("students", nargs="*", help="autograde: only these students (default: every submission)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="calibrate: seeds to run")
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore", module="nbgrader")  # SQLAlchemy noise from nbgrader's gradebook
@@ -98,7 +112,9 @@ def main(argv=None) -> int:
     except Exception as exc:  # a clear one-line error, not a traceback, for known failures
         from attentionlab.data import DataError
 
-        if isinstance(exc, (DataError, release.GradingError)):
+        from grader.hidden import SetupError
+
+        if isinstance(exc, (DataError, release.GradingError, SetupError)):
             print(f"error: {exc}", file=sys.stderr)
             return 2
         raise

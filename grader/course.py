@@ -7,6 +7,8 @@ from pathlib import Path
 
 from traitlets.config.loader import PyFileConfigLoader
 
+from grader.sandbox import Limits
+
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "grader" / "nbgrader_config.py"
 SOLUTIONS = ROOT / "solutions"
@@ -14,6 +16,11 @@ NOTEBOOKS = ROOT / "notebooks"
 KERNEL = "attentionlab"
 QUIET = "ATTENTIONLAB_QUIET"  # set while grading: notebooks keep their output small
 WORKDIR = "ATTENTIONLAB_GRADER_DIR"  # if set, the gradebook and submissions live there (tests)
+NEEDS_DATA = ("04_seq2seq", "05_cross_attention")  # their kernels read the corpus
+# Per submission; the training notebooks take 3 and 6 minutes on a 2-core CPU, up to twice that on a slow day.
+LIMITS = {"01_attention_numpy": Limits(wall_seconds=300), "02_keras_mha": Limits(wall_seconds=600),
+          "03_masks": Limits(wall_seconds=600), "04_seq2seq": Limits(wall_seconds=1800),
+          "05_cross_attention": Limits(wall_seconds=3000)}
 
 
 def assignments() -> list[str]:
@@ -27,8 +34,23 @@ def notebook_of(assignment: str, folder: Path = SOLUTIONS) -> Path:
     return path
 
 
+def limits_for(assignment: str) -> Limits:
+    """The sandbox limits of one submission of ``assignment``."""
+    return LIMITS.get(assignment, Limits())
+
+
+def data_for(assignment: str) -> list[Path]:
+    """The verified corpus for assignments that need it (raises attentionlab.data.DataError if unavailable)."""
+    from attentionlab import data
+
+    return [data.fetch()] if assignment in NEEDS_DATA else []
+
+
 def config(**overrides):
     """The course's nbgrader Config, with CourseDirectory overrides (e.g. release_directory)."""
+    bindir = str(Path(sys.executable).parent)  # nbgrader's Gradebook runs `alembic` from PATH
+    if bindir not in os.environ["PATH"].split(os.pathsep):
+        os.environ["PATH"] = bindir + os.pathsep + os.environ["PATH"]
     loader = PyFileConfigLoader(CONFIG.name, path=str(CONFIG.parent))
     cfg = loader.load_config()
     workdir = os.environ.get(WORKDIR)
@@ -47,8 +69,5 @@ def api(**overrides):
     from nbgrader.coursedir import CourseDirectory
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    bindir = str(Path(sys.executable).parent)  # nbgrader runs `alembic` from PATH
-    if bindir not in os.environ["PATH"].split(os.pathsep):
-        os.environ["PATH"] = bindir + os.pathsep + os.environ["PATH"]
     cfg = config(**overrides)
     return NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)

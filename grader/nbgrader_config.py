@@ -1,11 +1,13 @@
 """nbgrader configuration for Attention Lab (read by `make lab` and by grader.course)."""
+import sys
 from pathlib import Path
 
-from grader.kernel import autograde_preprocessors
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the grader package is not installed: students' kernels must not import it
+
+from grader.preprocessors import autograde_preprocessors  # noqa: E402
 
 c = get_config()  # noqa: F821 (provided by traitlets)
-
-ROOT = Path(__file__).resolve().parents[1]
 
 c.CourseDirectory.course_id = "attentionlab"
 c.CourseDirectory.root = str(ROOT)
@@ -20,7 +22,7 @@ c.CourseDirectory.db_url = f"sqlite:///{ROOT / 'grader' / 'gradebook.db'}"
 c.Execute.timeout = 1800
 c.Execute.kernel_name = "attentionlab"
 c.Execute.interrupt_on_timeout = True
-# The kernel's stderr (TensorFlow start-up lines) goes to grader/kernel.log, not the terminal.
+# Students' kernels run in a sandbox; hidden checks decide in the grader (grader/preprocessors.py).
 c.Autograde.autograde_preprocessors = autograde_preprocessors()
 
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}

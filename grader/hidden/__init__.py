@@ -1,18 +1,65 @@
-"""Hidden tests: called from the test cells' hidden part, so their logic never enters a notebook."""
-import functools
+"""Hidden checks: run by the grader, in its own process, never inside a notebook.
+
+Each check is a function tagged with the test cell it grades and the names of the student's
+functions it takes. While grading, it receives those functions as :class:`grader.remote.Remote`
+calls into the student's sandboxed kernel; it draws the inputs, and it judges the outputs here,
+so nothing a submission does to its own interpreter changes the verdict.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Callable
+
+from grader.remote import KernelGone, StudentError
+
+MODULES = {"01_attention_numpy": "numpy_attention", "02_keras_mha": "keras_mha", "03_masks": "masks",
+           "04_seq2seq": "seq2seq", "05_cross_attention": "cross_attention"}
 
 
-def hidden_check(check):
-    """Re-raise a failure as a bare AssertionError, so feedback shows the message, not the test code."""
-    @functools.wraps(check)
-    def run(*args, **kwargs):
-        __tracebackhide__ = True  # noqa: F841 (read by IPython and pytest)
-        try:
-            return check(*args, **kwargs)
-        except AssertionError as exc:
-            message = str(exc)
-        except Exception as exc:  # the student's code raised inside a hidden test
-            message = f"Your code raised {type(exc).__name__} in a hidden test: {exc}"
-        raise AssertionError(message) from None
+class SetupError(RuntimeError):
+    """The grader's own set-up is wrong (data, baseline): a grading error, never a score."""
 
-    return run
+
+@dataclass(frozen=True)
+class Check:
+    """A hidden check of the test cell ``grade_id``, taking the student's ``names``."""
+
+    grade_id: str
+    names: tuple[str, ...]
+    run: Callable
+
+
+def hidden_check(grade_id: str, *names: str):
+    """Tag a check with the test cell it grades and the names of the student's functions it takes."""
+    def tag(fn):
+        fn.check = Check(grade_id, names, fn)
+        return fn
+
+    return tag
+
+
+def checks_for(assignment: str) -> dict[str, Check]:
+    """grade_id -> Check, for every hidden check of ``assignment``."""
+    module = importlib.import_module(f"grader.hidden.{MODULES[assignment]}")
+    found = [fn.check for fn in vars(module).values() if isinstance(getattr(fn, "check", None), Check)]
+    return {c.grade_id: c for c in found}
+
+
+def verdict(check: Check, functions: dict) -> tuple[bool, str | None]:
+    """Run ``check`` on the student's ``functions``: (passed, message for the student, if any).
+
+    SetupError propagates: a broken grading set-up must not turn into a score.
+    """
+    try:
+        return True, check.run(*(functions[name] for name in check.names))
+    except SetupError:
+        raise
+    except AssertionError as exc:
+        return False, str(exc) or "A hidden test failed."
+    except StudentError as exc:
+        return False, f"Your code raised {exc} in a hidden test."
+    except KernelGone as exc:
+        return False, f"Your notebook's kernel stopped during a hidden test: {exc}"
+    except Exception as exc:  # what the student's function returned could not be checked
+        return False, f"A hidden test could not use what your code returned ({type(exc).__name__}: {exc})."

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from attentionlab import checks
-from grader.hidden import hidden_check
+from attentionlab import baseline, checks
+from grader.hidden import SetupError, hidden_check
+from grader.hidden.seq2seq import test_bleu
 
 
 def _np(x):
@@ -13,7 +14,7 @@ def _np(x):
     return ops.convert_to_numpy(x)
 
 
-@hidden_check
+@hidden_check('test_scores', 'dot_score', 'general_score', 'additive_score')
 def scores(dot_score, general_score, additive_score):
     """The three scores against NumPy on random shapes with T != S and A != U."""
     rng = np.random.default_rng(5)
@@ -41,7 +42,7 @@ def _case(seed=6):
     return query, keys, mask
 
 
-@hidden_check
+@hidden_check('test_cross_attention', 'CrossAttention')
 def cross_attention(CrossAttention):
     """Context is the softmax-weighted sum of the encoder outputs, padding masked, for every score."""
     query, keys, mask = _case()
@@ -65,7 +66,7 @@ def cross_attention(CrossAttention):
             checks.fail("The context does not change with the encoder outputs: attend over keys.")
 
 
-@hidden_check
+@hidden_check('test_attention_decoder', 'AttentionDecoder')
 def attention_decoder(AttentionDecoder):
     """Shapes, and the logits depend on the encoder outputs through the attention."""
     query, keys, mask = _case(7)
@@ -79,3 +80,21 @@ def attention_decoder(AttentionDecoder):
     if np.allclose(_np(logits), _np(other), atol=1e-6):
         checks.fail("The logits do not depend on the encoder outputs: join the context to the LSTM outputs "
                     "(ops.concatenate) before the output layers.")
+
+
+@hidden_check('test_bleu_gate', 'translate')
+def bleu_gate(translate):
+    """The grader's own BLEU beats the frozen no-attention baseline by at least baseline.MARGIN."""
+    try:
+        record = baseline.load()
+        baseline.check_environment(record)
+    except (OSError, RuntimeError) as exc:
+        raise SetupError(str(exc)) from None
+    score = test_bleu(translate)
+    needed = record["bleu"] + baseline.MARGIN
+    if score.score < needed:
+        checks.fail(f"BLEU {score.score:.1f} does not beat the no-attention baseline ({record['bleu']:.1f}) by "
+                    f"{baseline.MARGIN:g} points. Check that the context is a softmax-weighted sum of the encoder "
+                    "outputs, that the weights are normalised over the source positions, and that padding is masked.")
+    return (f"The grader's BLEU on the test split: {score.score:.1f}; no-attention baseline {record['bleu']:.1f}; "
+            f"needed {needed:.1f}.")

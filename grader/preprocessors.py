@@ -1,0 +1,164 @@
+"""nbgrader autograde steps that make grades trustworthy.
+
+:class:`SandboxedExecute` replaces nbgrader's Execute: the student's kernel runs in a :class:`Sandbox`,
+and after each test cell the grader runs that cell's hidden check in its own process. The verdict
+goes into ``resources`` (which the kernel cannot touch), a failure also into the cell's outputs for the
+feedback. :class:`SaveVerdicts` replaces SaveAutoGrades: a test cell scores its points when its hidden
+check passed and the visible tests raised no error; output to stderr (warnings) costs nothing, and
+nothing the kernel prints can add points.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import zmq
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbformat.v4 import new_code_cell, new_output
+from nbgrader import utils
+from nbgrader.preprocessors import Execute, SaveAutoGrades
+
+from grader import hidden
+from grader.course import KERNEL, data_for, limits_for
+from grader.kernel import LOG
+from grader.remote import Kernel, KernelGone, Remote
+from grader.sandbox import Sandbox, SandboxKernelManager
+
+VERDICTS = "attentionlab"  # resources key: {"verdicts": {grade_id: (passed, message)}, "stopped": reason, "mode": ...}
+MAX_MESSAGE_BYTES = 64 << 20
+
+
+def error_output(message: str, ename: str = "AssertionError"):
+    """An error output as a failing assertion shows it."""
+    return new_output("error", ename=ename, evalue=message, traceback=[f"{ename}: {message}"])
+
+
+def is_test(cell) -> bool:
+    """A graded code cell that is not a solution: a test cell."""
+    return utils.is_grade(cell) and not utils.is_solution(cell) and cell.cell_type == "code"
+
+
+class SandboxedExecute(Execute):
+    """Execute in a sandboxed kernel; run each test cell's hidden check in the grader's process."""
+
+    def preprocess(self, nb, resources, km=None):
+        assignment = resources["nbgrader"]["assignment"]
+        self.checks, self.limits = hidden.checks_for(assignment), limits_for(assignment)
+        self.sandbox = Sandbox(self.limits, data=data_for(assignment))
+        self.state = resources[VERDICTS] = {"verdicts": {}, "stopped": None, "mode": self.sandbox.mode}
+        self.output_bytes, self.deadline = 0, time.monotonic() + self.limits.wall_seconds
+        folder = Path(resources["metadata"]["path"])
+        for path in folder.iterdir():  # the student's folder, minus the notebooks: a private copy
+            if path.is_file() and path.suffix != ".ipynb":
+                shutil.copy(path, self.sandbox.home / path.name)
+        resources["metadata"]["path"] = str(self.sandbox.home)
+        self.interrupt_on_timeout = False
+        try:
+            manager = SandboxKernelManager(self.sandbox, kernel_name=KERNEL)
+            manager.context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
+            nb, resources = super().preprocess(nb, resources, km=manager)
+            nb.metadata["attentionlab"] = {k: self.state.get(k) for k in ("mode", "stopped", "truncated")}
+            return nb, resources
+        finally:
+            resources["metadata"]["path"] = str(folder)
+            self._keep_log(resources["nbgrader"])
+            self.sandbox.cleanup()
+
+    def _keep_log(self, who: dict) -> None:
+        """The end of the kernel's stderr, appended to grader/kernel.log under the student's name."""
+        tail = self.sandbox.log.read_bytes()[-20000:] if self.sandbox.log.is_file() else b""
+        with LOG.open("ab") as log:
+            log.write(f"\n== {who['student']} / {who['assignment']} ==\n".encode() + tail)
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type == "code":
+            self._execute(cell, index)
+        if is_test(cell):
+            self._judge(cell)
+        return cell, self.resources
+
+    def _execute(self, cell, index) -> None:
+        """Run one cell within what is left of the wall time; a time-out or a dead kernel stops the notebook."""
+        if self.state["stopped"]:
+            return
+        self.timeout = max(1, int(self.deadline - time.monotonic()))
+        try:
+            self.execute_cell(cell, index, store_history=True)
+        except CellTimeoutError:
+            self._stop(cell, f"the notebook ran out of time (limit {self.limits.wall_seconds:.0f} s)")
+        except DeadKernelError:
+            self._stop(cell, "the kernel died (the code ended its process, or used too much memory)")
+
+    def _stop(self, cell, reason: str) -> None:
+        self.state["stopped"] = reason
+        cell.outputs.append(error_output(f"Grading stopped here: {reason}.", "GradingStopped"))
+        self.km.shutdown_kernel(now=True)
+
+    def _judge(self, cell) -> None:
+        """Run the hidden check of a test cell; record the verdict, and show a failure or a note in the cell."""
+        grade_id = cell.metadata.nbgrader.grade_id
+        check = self.checks.get(grade_id)
+        if self.state["stopped"]:
+            passed, message = False, f"Not graded: {self.state['stopped']}."
+        elif check is None:
+            raise hidden.SetupError(f"no hidden check for {grade_id}")
+        else:
+            kernel = Kernel(self.sandbox, self._run_code)
+            passed, message = hidden.verdict(check, {name: Remote(kernel, name) for name in check.names})
+        visible_error = any(o.output_type == "error" for o in cell.outputs)
+        self.state["verdicts"][grade_id] = (passed and not visible_error, message)
+        if message:
+            cell.outputs.append(new_output("stream", name="stdout", text=message + "\n") if passed
+                                else error_output(message))
+
+    def _run_code(self, code: str) -> None:
+        """Execute grader code (one call into attentionlab.probe) in the kernel; its outputs are dropped."""
+        self.timeout = max(1, int(self.deadline - time.monotonic()))
+        try:
+            self.execute_cell(new_code_cell(code), 0, store_history=False)
+        except CellTimeoutError:
+            self.state["stopped"] = f"a hidden test ran out of time (limit {self.limits.wall_seconds:.0f} s)"
+            self.km.shutdown_kernel(now=True)
+            raise KernelGone(self.state["stopped"]) from None
+        except DeadKernelError:
+            self.state["stopped"] = "the kernel died during a hidden test"
+            raise KernelGone(self.state["stopped"]) from None
+
+    def output(self, outs, msg, display_id, cell_index):
+        """Keep at most limits.output_bytes of outputs per notebook; say so once when cutting."""
+        self.output_bytes += len(json.dumps(msg.get("content", {}), default=str))
+        if self.output_bytes <= self.limits.output_bytes:
+            return super().output(outs, msg, display_id, cell_index)
+        if not self.state.get("truncated"):
+            self.state["truncated"] = True
+            outs.append(new_output("stream", name="stdout", text="\n[output cut: the notebook printed too much]\n"))
+        return None
+
+
+class SaveVerdicts(SaveAutoGrades):
+    """Save the grader's verdicts (not what the cells printed) as the autograded scores."""
+
+    def preprocess(self, nb, resources):
+        self.verdicts = resources[VERDICTS]["verdicts"]
+        return super().preprocess(nb, resources)
+
+    def _add_score(self, cell, resources) -> None:
+        if not is_test(cell):  # a written answer: nbgrader's own rule (it waits for manual grading)
+            return super()._add_score(cell, resources)
+        grade = self.gradebook.find_grade(cell.metadata.nbgrader.grade_id, self.notebook_id, self.assignment_id,
+                                          self.student_id)
+        passed, _ = self.verdicts.get(grade.name, (False, None))
+        grade.auto_score = float(cell.metadata.nbgrader.points) if passed else 0.0
+        grade.needs_manual_grade = grade.manual_score is not None
+        self.gradebook.db.commit()
+
+
+def autograde_preprocessors() -> list[type]:
+    """nbgrader's autograde pipeline with SandboxedExecute and SaveVerdicts in place of Execute and SaveAutoGrades."""
+    from nbgrader.converters.autograde import Autograde
+
+    swap = {Execute: SandboxedExecute, SaveAutoGrades: SaveVerdicts}
+    default = Autograde.class_traits()["autograde_preprocessors"].make_dynamic_default()
+    return [swap.get(step, step) for step in default]

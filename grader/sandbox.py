@@ -1,0 +1,170 @@
+"""A bubblewrap sandbox for one submission's kernel: no network, read-only environment, private folder, limits.
+
+Inside, the kernel sees the Python environment, the ``attentionlab`` package and the corpus, all read-only,
+and its own folder tree; nothing of ``grader/``, ``solutions/``, the gradebook or other students. It runs as
+an unprivileged user (so that the process limit holds) in its own PID namespace: when the sandbox ends,
+every process it started ends with it. Without bubblewrap (mode ``unsandboxed``) only the limits apply.
+
+Folder tree, at the same path inside and out (the kernel's sockets live in it)::
+
+    root/            the grader's, not writable by the sandbox
+      home/          the student's folder: a private, writable copy; the kernel's working directory
+      in/            requests of the hidden checks, read-only inside
+      out/           the kernel's replies and sockets, writable inside
+      kernel.log     the kernel's stderr
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from jupyter_client.manager import AsyncKernelManager
+
+ISOLATED, UNSANDBOXED = "bwrap", "unsandboxed"
+SANDBOX_UID = int(os.environ.get("ATTENTIONLAB_SANDBOX_UID", 65534))  # nobody, when grading as root
+ENV_PASSED = ("LANG", "LC_ALL", "TF_CPP_MIN_LOG_LEVEL", "ATTENTIONLAB_SEED", "ATTENTIONLAB_QUIET",
+              "ATTENTIONLAB_TRAIN_BATCHES")
+GiB = 1 << 30
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of one sandbox; wall time is enforced by the grader, the rest by the kernel."""
+
+    wall_seconds: float = 600
+    cpu_seconds: int = 3600
+    memory_bytes: int = 8 * GiB
+    processes: int = 512
+    file_bytes: int = 256 << 20
+    output_bytes: int = 2 << 20  # notebook outputs kept per submission
+
+    def scaled(self, factor: float) -> "Limits":
+        """Time limits multiplied by ``factor`` (slow machines)."""
+        return replace(self, wall_seconds=self.wall_seconds * factor, cpu_seconds=int(self.cpu_seconds * factor))
+
+
+def mode() -> str:
+    """``bwrap`` when bubblewrap is installed, else ``unsandboxed``."""
+    return ISOLATED if shutil.which("bwrap") else UNSANDBOXED
+
+
+def readonly_paths() -> list[Path]:
+    """What a kernel needs to read: the Python installation, the virtual environment, the attentionlab package."""
+    import attentionlab
+
+    paths = {Path(sys.prefix), Path(sys.base_prefix), Path(os.path.realpath(sys.base_prefix)),
+             Path(attentionlab.__file__).resolve().parent}
+    return sorted(p for p in paths if p.exists())
+
+
+def _ancestors(path: Path) -> list[Path]:
+    return [p for p in reversed(path.parents) if p != Path("/")]
+
+
+class Sandbox:
+    """The folder tree and the command line of one submission's sandbox."""
+
+    def __init__(self, limits: Limits = Limits(), data: list[Path] = (), env: dict[str, str] | None = None):
+        self.limits, self.data = limits, [Path(p).resolve() for p in data]
+        self.mode = mode()
+        self.root = Path(tempfile.mkdtemp(prefix="attentionlab-sandbox-")).resolve()
+        self.home, self.inbox, self.outbox = self.root / "home", self.root / "in", self.root / "out"
+        for folder in (self.home, self.inbox, self.outbox):
+            folder.mkdir()
+        self.log = self.root / "kernel.log"
+        self.env = {"HOME": str(self.home), "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+                    "MPLBACKEND": "agg", "MPLCONFIGDIR": str(self.home / ".matplotlib"),
+                    "KERAS_HOME": str(self.home / ".keras"), "PYTHONDONTWRITEBYTECODE": "1",
+                    **{k: os.environ[k] for k in ENV_PASSED if k in os.environ}, **(env or {})}
+        if self.data:
+            self.env["ATTENTIONLAB_SPA_ENG"] = str(self.data[0])
+
+    @property
+    def uid(self) -> int | None:
+        """The unprivileged user the kernel runs as when the grader is root (None: the grader's own user)."""
+        return SANDBOX_UID if os.geteuid() == 0 and self.mode == ISOLATED else None
+
+    def give_to_sandbox(self) -> None:
+        """Let the sandbox user write home/ and out/ (and nothing else of root/)."""
+        if self.uid is None:
+            return
+        for folder in (self.home, self.outbox):
+            for path in [folder, *folder.rglob("*")]:
+                os.chown(path, self.uid, self.uid, follow_symlinks=False)
+
+    def _rlimits(self) -> list[str]:
+        lim = self.limits
+        return ["prlimit", f"--cpu={lim.cpu_seconds}", f"--as={lim.memory_bytes}", f"--fsize={lim.file_bytes}",
+                f"--nproc={self._nproc()}", "--core=0", "--"]
+
+    def _nproc(self) -> int:
+        """The process limit counts every process of the user: add the ones the user already has."""
+        if self.uid is not None and self.uid != SANDBOX_UID:
+            return self.limits.processes
+        uid = os.getuid() if self.uid is None else self.uid
+        running = sum(1 for p in Path("/proc").iterdir() if p.name.isdigit() and _owner(p) == uid)
+        return self.limits.processes + running
+
+    def _mounts(self) -> list[str]:
+        args = ["--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev"]
+        made = {Path("/tmp")}
+        binds = [(p, "--ro-bind") for p in [*readonly_paths(), *self.data]]
+        binds += [(self.home, "--bind"), (self.inbox, "--ro-bind"), (self.outbox, "--bind")]
+        for path, how in binds:
+            for parent in _ancestors(path):
+                if parent not in made and not (Path("/usr") in [parent, *parent.parents]):
+                    args += ["--perms", "0755", "--dir", str(parent)]
+                    made.add(parent)
+            args += [how, str(path), str(path)]
+        system = ["--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib",
+                  "--symlink", "usr/lib64", "/lib64", "--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache",
+                  "--ro-bind-try", "/etc/localtime", "/etc/localtime", "--ro-bind-try", "/etc/ssl", "/etc/ssl"]
+        return system + args
+
+    def command(self, argv: list[str]) -> list[str]:
+        """``argv`` run inside the sandbox (or, unsandboxed, under the limits only)."""
+        if self.mode == UNSANDBOXED:
+            return self._rlimits() + argv
+        user = []
+        if self.uid is not None:
+            user = ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--", "setpriv", f"--reuid={self.uid}",
+                    f"--regid={self.uid}", "--clear-groups", "--no-new-privs"]
+        env = [arg for key, value in self.env.items() for arg in ("--setenv", key, value)]
+        return (["bwrap", "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
+                 "--die-with-parent", "--new-session", "--clearenv", *env, *self._mounts(),
+                 "--chdir", str(self.home), "--hostname", "sandbox"]
+                + (user or ["--"]) + self._rlimits() + argv)
+
+    def cleanup(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _owner(proc: Path) -> int | None:
+    try:
+        return proc.stat().st_uid
+    except OSError:
+        return None
+
+
+class SandboxKernelManager(AsyncKernelManager):
+    """A kernel manager that starts the kernel inside a :class:`Sandbox`, talking over Unix sockets in out/."""
+
+    def __init__(self, sandbox: Sandbox, **kwargs):
+        super().__init__(transport="ipc", ip=str(sandbox.outbox / "kernel"),
+                         connection_file=str(sandbox.inbox / "kernel.json"), **kwargs)
+        self.sandbox = sandbox
+
+    async def _async_launch_kernel(self, kernel_cmd: list[str], **kw) -> None:
+        self.sandbox.give_to_sandbox()
+        os.chmod(self.connection_file, 0o644)  # the sandbox user reads it; the key only signs this kernel's messages
+        env = dict(kw.get("env") or {})
+        self.sandbox.env.update({k: v for k, v in env.items() if k in self.kernel_spec.env})
+        kw.update(env=self.sandbox.env if self.sandbox.mode == UNSANDBOXED else {"PATH": os.environ["PATH"]},
+                  cwd=str(self.sandbox.home))
+        with self.sandbox.log.open("ab") as log:
+            kw["stdout"] = kw["stderr"] = log
+            await super()._async_launch_kernel(self.sandbox.command(kernel_cmd), **kw)

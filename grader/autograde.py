@@ -82,12 +82,12 @@ def csv_path() -> Path:
 
 
 def failure_messages(nb) -> dict[str, str]:
-    """grade_id -> the first error of every test cell that has one."""
+    """grade_id -> the errors of every test cell that has some: the visible tests', then the hidden check's."""
     messages = {}
     for cell in nb.cells:
-        errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]
+        errors = [f"{o.ename}: {o.evalue}" for o in cell.get("outputs", []) if o.output_type == "error"]
         if is_test(cell) and errors:
-            messages[cell.metadata.nbgrader.grade_id] = f"{errors[0].ename}: {errors[0].evalue}"
+            messages[cell.metadata.nbgrader.grade_id] = "\n".join(errors)
     return messages
 
 

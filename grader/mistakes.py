@@ -73,47 +73,34 @@ MISTAKES = [
 ]
 
 
-@dataclass(frozen=True)
-class FastMistake:
-    """A mistake in a notebook that trains models, checked by calling its hidden test in-process.
-
-    ``call`` is the hidden test cell's call, e.g. ``seq2seq.encoder(Encoder)``.
-    """
-
-    assignment: str
-    name: str
-    cell: str
-    old: str
-    new: str
-    call: str
-    hint: str
-
-
+# Mistakes in the notebooks that train, graded without training (tests/test_fast_mistakes.py): each fails
+# its own cell, and the untrained model fails the BLEU cell as the untrained reference does.
 FAST_MISTAKES = [
-    FastMistake(NB4, "encoder-no-mask", "encoder", "self.embedding(source_ids), mask=mask)",
-                "self.embedding(source_ids))", "seq2seq.encoder(Encoder)", "mask="),
-    FastMistake(NB4, "decoder-ignores-state", "decoder", ", initial_state=state)", ")",
-                "seq2seq.decoder(Decoder)", "initial_state=state"),
-    FastMistake(NB4, "loss-counts-padding", "loss", "ops.sum(per_token * mask)", "ops.sum(per_token)",
-                "seq2seq.masked_loss(masked_loss)", "Padding is counted"),
-    FastMistake(NB4, "loss-mean-over-positions", "loss", "ops.maximum(ops.sum(mask), 1.0)",
-                "ops.cast(ops.size(mask), per_token.dtype)", "seq2seq.masked_loss(masked_loss)",
-                "number of real tokens"),
-    FastMistake(NB5, "general-transposed", "scores", '"btu,uv,bsv->bts"', '"btu,vu,bsv->bts"',
-                "cross_attention.scores(dot_score, general_score, additive_score)", "wrong side"),
-    FastMistake(NB5, "additive-swapped", "scores", "ops.matmul(keys, W1)", "ops.matmul(keys, W2)",
-                "cross_attention.scores(dot_score, general_score, additive_score)", "additive_score"),
-    FastMistake(NB5, "zero-context", "cross_attention", 'return ops.einsum("bts,bsu->btu", weights, keys), weights',
-                "return ops.zeros_like(query), weights", "cross_attention.cross_attention(CrossAttention)", "all zeros"),
-    FastMistake(NB5, "mean-context", "cross_attention", 'return ops.einsum("bts,bsu->btu", weights, keys), weights',
-                "return ops.repeat(ops.mean(keys, axis=1, keepdims=True), ops.shape(query)[1], axis=1), weights",
-                "cross_attention.cross_attention(CrossAttention)", "weights @ keys"),
-    FastMistake(NB5, "no-softmax", "cross_attention", "weights = ops.softmax(scores, axis=-1)",
-                "weights = scores", "cross_attention.cross_attention(CrossAttention)", "softmax"),
-    FastMistake(NB5, "padding-not-masked", "cross_attention", "scores = ops.where(ops.expand_dims(mask, 1), scores, -1e9)",
-                "pass", "cross_attention.cross_attention(CrossAttention)", "padded source positions"),
-    FastMistake(NB5, "decoder-no-context", "attention_decoder", "ops.concatenate([x, context], axis=-1)", "x",
-                "cross_attention.attention_decoder(AttentionDecoder)", "do not depend on the encoder outputs"),
+    Mistake(NB4, "encoder-no-mask", "encoder", "self.embedding(source_ids), mask=mask)",
+            "self.embedding(source_ids))", ("test_encoder",), "mask="),
+    Mistake(NB4, "decoder-ignores-state", "decoder", ", initial_state=state)", ")",
+            ("test_decoder",), "initial_state=state"),
+    Mistake(NB4, "loss-counts-padding", "loss", "ops.sum(per_token * mask)", "ops.sum(per_token)",
+            ("test_loss",), "Padding is counted"),
+    Mistake(NB4, "loss-mean-over-positions", "loss", "ops.maximum(ops.sum(mask), 1.0)",
+            "ops.cast(ops.size(mask), per_token.dtype)", ("test_loss",),
+            "number of real tokens"),
+    Mistake(NB5, "general-transposed", "scores", '"btu,uv,bsv->bts"', '"btu,vu,bsv->bts"',
+            ("test_scores",), "wrong side"),
+    Mistake(NB5, "additive-swapped", "scores", "ops.matmul(keys, W1)", "ops.matmul(keys, W2)",
+            ("test_scores",), "additive_score"),
+    Mistake(NB5, "zero-context", "cross_attention", 'return ops.einsum("bts,bsu->btu", weights, keys), weights',
+            "return ops.zeros_like(query), weights",
+            ("test_cross_attention", "test_attention_decoder"), "all zeros"),
+    Mistake(NB5, "mean-context", "cross_attention", 'return ops.einsum("bts,bsu->btu", weights, keys), weights',
+            "return ops.repeat(ops.mean(keys, axis=1, keepdims=True), ops.shape(query)[1], axis=1), weights",
+            ("test_cross_attention",), "weights @ keys"),
+    Mistake(NB5, "no-softmax", "cross_attention", "weights = ops.softmax(scores, axis=-1)",
+            "weights = scores", ("test_cross_attention",), "softmax"),
+    Mistake(NB5, "padding-not-masked", "cross_attention", "scores = ops.where(ops.expand_dims(mask, 1), scores, -1e9)",
+            "pass", ("test_cross_attention",), "padded source positions"),
+    Mistake(NB5, "decoder-no-context", "attention_decoder", "ops.concatenate([x, context], axis=-1)", "x",
+            ("test_attention_decoder",), "do not depend on the encoder outputs"),
 ]
 
 

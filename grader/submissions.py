@@ -1,8 +1,6 @@
-"""Build example submissions (reference, blank, mistakes) and sanitise submitted notebooks."""
+"""Build example submissions: the reference, the blank notebook and the catalogued mistakes."""
 from __future__ import annotations
 
-import logging
-from collections import Counter
 from pathlib import Path
 
 import nbformat
@@ -10,7 +8,6 @@ import nbformat
 from grader.course import NOTEBOOKS, ROOT, SOLUTIONS, config, notebook_of
 from grader.mistakes import Mistake
 
-log = logging.getLogger(__name__)
 MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 
 
@@ -56,27 +53,3 @@ def submit(nb: nbformat.NotebookNode, assignment: str, student: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, path)
     return path
-
-
-def drop_duplicate_ids(path: Path) -> list[str]:
-    """Un-grade later copies of a graded cell (nbgrader rejects the whole notebook otherwise).
-
-    Returns the duplicated grade ids. Only then is the file rewritten, the
-    original kept beside it as ``<name>.orig``.
-    """
-    nb = nbformat.read(path, as_version=4)
-    seen = Counter()
-    for cell in nb.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if grade_id is None:
-            continue
-        seen[grade_id] += 1
-        if seen[grade_id] > 1:
-            del cell.metadata["nbgrader"]
-    duplicated = sorted(g for g, n in seen.items() if n > 1)
-    if duplicated:
-        log.warning("%s: copies of graded cells %s were un-graded; the first copy of each is graded.",
-                    path, ", ".join(duplicated))
-        path.with_name(path.name + ".orig").write_bytes(path.read_bytes())
-        nbformat.write(nb, path)
-    return duplicated

@@ -1,40 +1,38 @@
-"""Mistakes in the training notebooks, caught by their hidden tests without training a model.
+"""Mistakes in the training notebooks, graded end to end in the sandbox without training a model.
 
-Each case runs the instructor notebook's setup and answer cells in-process, with
-one mistake written into one answer, and calls the hidden test of that cell.
+With ATTENTIONLAB_TRAIN_BATCHES set, seq2seq.train fits two batches only: the BLEU cells then fail for
+every submission, the reference included, and every other cell is judged as in a real grading.
 """
-import re
-
-import nbformat
 import pytest
 
-from grader import mistakes, submissions
-from grader.course import notebook_of
-from grader.hidden import cross_attention, seq2seq
+from grader import autograde, mistakes, submissions
 
-CELLS_BEFORE_TRAINING = {"04_seq2seq": ["setup", "encoder", "decoder", "loss"],
-                         "05_cross_attention": ["setup", "scores", "cross_attention", "attention_decoder"]}
+pytestmark = pytest.mark.slow
+BLEU_CELLS = {"04_seq2seq": {"test_bleu"}, "05_cross_attention": {"test_bleu_gate"}}
 
 
-def namespace(assignment, answers):
-    """Globals after running the setup cell and the answer cells (no training)."""
-    nb = nbformat.read(notebook_of(assignment), as_version=4)
-    cells = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source for c in nb.cells}
-    env = {"seq2seq": seq2seq, "cross_attention": cross_attention}
-    for grade_id in CELLS_BEFORE_TRAINING[assignment]:
-        source = answers.get(grade_id, cells[grade_id])
-        if grade_id == "setup":
-            source = source.split("corpus = ")[0]  # the answer cells do not need the data
-        exec(compile(source, grade_id, "exec"), env)
-    env.update(seq2seq=seq2seq, cross_attention=cross_attention)
-    return env
+@pytest.fixture
+def untrained(monkeypatch):
+    from attentionlab.seq2seq import SMOKE
+
+    monkeypatch.setenv(SMOKE, "2")
+
+
+def grade(nb, assignment, student):
+    submissions.submit(nb, assignment, student)
+    return autograde.grade(assignment, student, feedback=False)
+
+
+@pytest.mark.parametrize("assignment", sorted(BLEU_CELLS))
+def test_untrained_reference_loses_only_the_bleu_cells(grading_dir, untrained, assignment):
+    result = grade(submissions.student_notebook(assignment, submissions.solution_sources(assignment)),
+                   assignment, "untrained-reference")
+    assert result.error is None and set(result.lost()) == BLEU_CELLS[assignment], result.messages
 
 
 @pytest.mark.parametrize("mistake", mistakes.FAST_MISTAKES, ids=lambda m: f"{m.assignment}:{m.name}")
-def test_fast_mistake_fails_its_hidden_test(mistake):
-    answers = submissions.solution_sources(mistake.assignment)
-    assert mistake.old in answers[mistake.cell]
-    eval(mistake.call, namespace(mistake.assignment, answers))  # the reference passes
-    answers[mistake.cell] = answers[mistake.cell].replace(mistake.old, mistake.new)
-    with pytest.raises(AssertionError, match=re.escape(mistake.hint)):
-        eval(mistake.call, namespace(mistake.assignment, answers))
+def test_training_notebook_mistake_fails_its_cell_with_a_fix(grading_dir, untrained, mistake):
+    result = grade(submissions.with_mistake(mistake), mistake.assignment, mistake.student)
+    assert result.error is None
+    assert set(result.lost()) == set(mistake.fails) | BLEU_CELLS[mistake.assignment], result.messages
+    assert mistake.hint in result.messages[mistake.fails[0]], result.messages

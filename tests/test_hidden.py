@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 
+from grader.hidden import checks_for, verdict
 from grader.hidden import numpy_attention as h
 
 
@@ -12,22 +13,46 @@ def test_mha_construction_matches_keras():
     np.testing.assert_allclose(out, ref, atol=1e-4)
 
 
+def split_heads(X, h):
+    return np.swapaxes(X.reshape(*X.shape[:-1], h, -1), -2, -3)
+
+
+def combine_heads(X):
+    X = np.swapaxes(X, -2, -3)
+    return X.reshape(*X.shape[:-2], -1)
+
+
 def test_numpy_checks_pass_on_the_reference():
     for check in (h.sdpa_shapes, h.sdpa_weights, h.sdpa_values, h.sdpa_mask, h.sdpa_permutation):
         check(h._attention)
     h.softmax_values(h.reference_softmax)
-    h.mha_values(lambda *a, num_heads, mask=None: h._mha(*a, num_heads, h._attention, mask), h._attention)
+    h.mha_values(lambda *a, num_heads, mask=None: h._mha(*a, num_heads, h._attention, mask), h._attention,
+                 split_heads, combine_heads)
 
 
-def test_hidden_failures_hide_the_test_code():
+def test_every_graded_cell_of_every_assignment_has_a_hidden_check():
+    import nbformat
+
+    from grader.course import assignments, notebook_of
+    from grader.preprocessors import is_test
+
+    for assignment in assignments():
+        nb = nbformat.read(notebook_of(assignment), as_version=4)
+        tests = {c.metadata.nbgrader.grade_id for c in nb.cells if is_test(c)}
+        assert tests and tests == set(checks_for(assignment)), assignment
+
+
+def test_verdicts_give_messages_not_test_code():
     def broken(Q, K, V, mask=None):
         raise ValueError("shapes do not align")
 
-    with pytest.raises(AssertionError, match="Your code raised ValueError in a hidden test: shapes do not align") as err:
-        h.sdpa_shapes(broken)
-    assert err.value.__cause__ is None and err.value.__context__ is None
-    with pytest.raises(AssertionError, match="√d_k"):
-        h.sdpa_values(lambda Q, K, V, mask=None: h._attention(Q, K, V, scale=1.0))
+    check = checks_for("01_attention_numpy")["test_sdpa_shapes"]
+    passed, message = verdict(check, {"scaled_dot_product_attention": broken})
+    assert not passed and "ValueError: shapes do not align" in message and "sdpa_shapes" not in message
+    passed, message = verdict(checks_for("01_attention_numpy")["test_sdpa_values"],
+                              {"scaled_dot_product_attention": lambda Q, K, V, mask=None: h._attention(Q, K, V, scale=1.0)})
+    assert not passed and "√d_k" in message
+    assert verdict(check, {"scaled_dot_product_attention": h._attention}) == (True, None)
 
 
 def test_keras_mha_checks_pass_on_the_reference():

@@ -1,4 +1,4 @@
-"""Kernel stderr (TensorFlow start-up lines) goes to grader/kernel.log, not the terminal."""
+"""Kernels of the instructor's notebooks log their stderr; nbgrader's autograde runs the sandboxed steps."""
 import uuid
 
 import nbformat
@@ -7,6 +7,7 @@ from nbgrader.converters.autograde import Autograde
 from grader import kernel
 from grader.course import config
 from grader.execute import execute
+from grader.preprocessors import SandboxedExecute, SaveVerdicts
 
 
 def test_kernel_stderr_goes_to_the_log_not_the_terminal(tmp_path, capfd):
@@ -17,6 +18,8 @@ def test_kernel_stderr_goes_to_the_log_not_the_terminal(tmp_path, capfd):
     assert marker in kernel.LOG.read_text()
 
 
-def test_nbgrader_autograde_uses_the_quiet_kernel_manager():
-    execute_step = Autograde(config=config()).autograde_preprocessors[0]
-    assert execute_step(config=config()).kernel_manager_class is kernel.QuietKernelManager
+def test_nbgrader_autograde_is_sandboxed_and_saves_the_graders_verdicts():
+    """`nbgrader autograde` and the formgrader read the same config: no unsandboxed path is left."""
+    steps = Autograde(config=config()).autograde_preprocessors
+    assert SandboxedExecute in steps and SaveVerdicts in steps
+    assert not [s for s in steps if s.__name__ in ("Execute", "SaveAutoGrades")]

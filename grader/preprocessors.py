@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import zmq
+from jupyter_core.utils import run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.v4 import new_code_cell, new_output
 from nbgrader import utils
@@ -55,13 +56,15 @@ class SandboxedExecute(Execute):
                 shutil.copy(path, self.sandbox.home / path.name)
         resources["metadata"]["path"] = str(self.sandbox.home)
         self.interrupt_on_timeout = False
+        manager = SandboxKernelManager(self.sandbox, kernel_name=KERNEL)
+        manager.context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
         try:
-            manager = SandboxKernelManager(self.sandbox, kernel_name=KERNEL)
-            manager.context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
             nb, resources = super().preprocess(nb, resources, km=manager)
             nb.metadata["attentionlab"] = {k: self.state.get(k) for k in ("mode", "stopped", "truncated")}
             return nb, resources
         finally:
+            if manager.has_kernel:  # nbclient leaves a kernel it did not start running: end the sandbox
+                run_sync(manager.shutdown_kernel)(now=True)
             resources["metadata"]["path"] = str(folder)
             self._keep_log(resources["nbgrader"])
             self.sandbox.cleanup()
@@ -94,7 +97,7 @@ class SandboxedExecute(Execute):
     def _stop(self, cell, reason: str) -> None:
         self.state["stopped"] = reason
         cell.outputs.append(error_output(f"Grading stopped here: {reason}.", "GradingStopped"))
-        self.km.shutdown_kernel(now=True)
+        run_sync(self.km.shutdown_kernel)(now=True)
 
     def _judge(self, cell) -> None:
         """Run the hidden check of a test cell; record the verdict, and show a failure or a note in the cell."""
@@ -120,7 +123,7 @@ class SandboxedExecute(Execute):
             self.execute_cell(new_code_cell(code), 0, store_history=False)
         except CellTimeoutError:
             self.state["stopped"] = f"a hidden test ran out of time (limit {self.limits.wall_seconds:.0f} s)"
-            self.km.shutdown_kernel(now=True)
+            run_sync(self.km.shutdown_kernel)(now=True)
             raise KernelGone(self.state["stopped"]) from None
         except DeadKernelError:
             self.state["stopped"] = "the kernel died during a hidden test"

@@ -1,0 +1,80 @@
+"""The sandbox itself: what a process inside can see, reach, change and leave behind."""
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from grader.course import ROOT
+from grader.sandbox import ISOLATED, SANDBOX_UID, Limits, Sandbox, mode
+
+
+def run(code: str, limits: Limits = Limits()) -> str:
+    """Run Python ``code`` in a fresh sandbox; return what it printed."""
+    assert mode() == ISOLATED, "bubblewrap is missing: `make install` installs it (apt-get install bubblewrap)"
+    sandbox = Sandbox(limits)
+    try:
+        sandbox.give_to_sandbox()
+        done = subprocess.run(sandbox.command([sys.executable, "-c", code]), capture_output=True, text=True,
+                              timeout=120)
+        return done.stdout + done.stderr
+    finally:
+        sandbox.cleanup()
+
+
+def test_grader_solutions_and_gradebook_are_invisible():
+    paths = [ROOT / "grader", ROOT / "solutions", ROOT / "tests", ROOT / "attentionlab"]
+    out = run(f"import os; print([os.path.exists(p) for p in {[str(p) for p in paths]!r}])")
+    assert out.strip() == "[False, False, False, True]"
+    assert "No module named 'grader'" in run("import grader")
+
+
+def test_no_network_not_even_the_graders_loopback():
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        out = run(f"import socket\ntry:\n    socket.create_connection(('127.0.0.1', {port}), timeout=3)\n"
+                  "    print('connected')\nexcept OSError as e:\n    print('blocked', e)")
+    assert out.startswith("blocked"), out
+
+
+def test_environment_is_read_only_and_home_is_private():
+    out = run("import os, sys, attentionlab\n"
+              "for d in (sys.prefix, os.path.dirname(attentionlab.__file__)):\n"
+              "    try:\n        open(os.path.join(d, 'pwned'), 'w')\n        print('wrote', d)\n"
+              "    except OSError as e:\n        print('refused', e.errno)\n"
+              "open('mine.txt', 'w').write('ok'); print(open('mine.txt').read())")
+    assert out.split("\n")[:3] == ["refused 30", "refused 30", "ok"], out  # 30: read-only file system
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="as a normal user the sandbox runs as that user")
+def test_runs_as_an_unprivileged_user_when_grading_as_root():
+    assert run("import os; print(os.getuid(), os.getgid())").split() == [str(SANDBOX_UID)] * 2
+
+
+def test_process_and_memory_limits_hold():
+    out = run("import os, time\nn = 0\nfor _ in range(200):\n    try:\n        pid = os.fork()\n"
+              "    except OSError:\n        break\n    if pid == 0:\n        time.sleep(5); os._exit(0)\n    n += 1\n"
+              "print(n)\ntry:\n    bytearray(3 << 30); print('allocated')\nexcept MemoryError:\n    print('MemoryError')",
+              Limits(processes=30, memory_bytes=2 << 30))
+    forked, memory = out.split()[:2]
+    assert int(forked) < 30 and memory == "MemoryError", out
+
+
+def test_nothing_keeps_running_after_the_sandbox_ends():
+    marker = f"{time.time_ns() % 10**6 + 1000}"
+    run(f"import subprocess, os\nsubprocess.Popen(['sleep', '{marker}'], start_new_session=True)\n"
+        f"if os.fork() == 0:\n    os.setsid()\n    os.execvp('sleep', ['sleep', '{marker}'])")
+    time.sleep(0.5)
+    assert not [p for p in os.listdir("/proc") if p.isdigit() and _cmdline(p) == f"sleep {marker}"]
+
+
+def _cmdline(pid: str) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            return fh.read().replace(b"\0", b" ").decode().strip()
+    except OSError:
+        return ""

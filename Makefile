@@ -6,9 +6,19 @@ STAMP  := $(VENV)/.installed
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export TF_CPP_MIN_LOG_LEVEL := 3
 
-.PHONY: install lab data release solutions examples demo test calibrate benchmark clean
+.PHONY: install sandbox lab data release solutions grade examples demo test calibrate benchmark clean
 
-install: $(STAMP)  ## local virtual environment, pinned packages, the package, the Jupyter kernel
+install: $(STAMP) sandbox  ## local virtual environment, pinned packages, the package, the Jupyter kernel, bubblewrap
+
+sandbox:  ## bubblewrap, which isolates every graded submission (Debian package; installed here when root)
+	@command -v bwrap >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing bubblewrap (apt-get install bubblewrap)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; \
+	  else \
+	    echo "bubblewrap is missing: run 'sudo apt-get install bubblewrap' (or your system's package)."; \
+	    echo "Without it submissions are graded unsandboxed (limits only), and the sandbox tests fail."; \
+	  fi; }
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,6 +40,9 @@ release: install  ## regenerate notebooks/ from solutions/ with nbgrader generat
 solutions: install  ## execute every instructor notebook; any error or failing test fails
 	$(PY) -m grader solutions
 
+grade: install  ## autograde every submission in grader/submitted/, each in its own sandbox; grader/grades.csv
+	$(PY) -m grader autograde
+
 examples: install  ## autograde the bundled example submissions and print the grade table
 	$(PY) -m grader examples
 
@@ -46,4 +59,4 @@ test: install
 	$(PY) -m pytest
 
 clean:  ## remove grading artefacts and the kernel log (not the environment or the data cache)
-	rm -rf grader/gradebook.db grader/submitted grader/autograded grader/feedback grader/kernel.log
+	rm -rf grader/gradebook.db grader/grades.csv grader/submitted grader/autograded grader/feedback grader/kernel.log

@@ -211,3 +211,13 @@ def _cmdline(pid: str) -> str:
             return fh.read().replace(b"\0", b" ").decode().strip()
     except OSError:
         return ""
+
+
+def test_without_bubblewrap_grading_still_runs_and_says_so(grading_dir, monkeypatch):
+    from grader import sandbox
+
+    monkeypatch.setattr(sandbox, "mode", lambda: sandbox.UNSANDBOXED)
+    submit("no-bwrap", submissions.student_notebook(NB1, REF))
+    result = autograde.grade(NB1, "no-bwrap", feedback=False)
+    assert (result.score, result.mode, result.error) == (12, "unsandboxed", None)
+    assert "unsandboxed" in autograde.table([result])

@@ -48,8 +48,8 @@ class Limits:
 
 
 def mode() -> str:
-    """``bwrap`` when bubblewrap is installed, else ``unsandboxed``."""
-    return ISOLATED if shutil.which("bwrap") else UNSANDBOXED
+    """``bwrap`` when bubblewrap is installed (and ATTENTIONLAB_SANDBOX is not ``off``), else ``unsandboxed``."""
+    return ISOLATED if shutil.which("bwrap") and os.environ.get("ATTENTIONLAB_SANDBOX") != "off" else UNSANDBOXED
 
 
 def readonly_paths() -> list[Path]:

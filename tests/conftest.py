@@ -6,6 +6,24 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
+@pytest.fixture
+def running():
+    """A function listing the command lines of the processes running now that start with a prefix."""
+    def matching(prefix: str) -> list[str]:
+        found = []
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                    line = fh.read().replace(b"\0", b" ").decode().strip()
+            except OSError:
+                continue
+            if line.startswith(prefix):
+                found.append(line)
+        return found
+
+    return matching
+
+
 @pytest.fixture(scope="session")
 def grading_dir(tmp_path_factory):
     """A temporary gradebook and submission tree, with every assignment generated into it."""

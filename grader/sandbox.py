@@ -8,7 +8,7 @@ every process it started ends with it. Without bubblewrap (mode ``unsandboxed``)
 Folder tree, at the same path inside and out (the kernel's sockets live in it)::
 
     root/            the grader's, not writable by the sandbox
-      home/          the student's folder: a private, writable copy; the kernel's working directory
+      home/          the student's folder: its files, in a private memory file system; the kernel's working directory
       in/            requests of the hidden checks, read-only inside
       out/           the kernel's replies and sockets, writable inside
       kernel.log     the kernel's stderr
@@ -40,6 +40,7 @@ class Limits:
     memory_bytes: int = 8 * GiB
     processes: int = 512
     file_bytes: int = 256 << 20
+    disk_bytes: int = 1 * GiB  # each of home/ and /tmp is a memory file system of this size
     output_bytes: int = 2 << 20  # notebook outputs kept per submission
 
     def scaled(self, factor: float) -> "Limits":
@@ -89,7 +90,7 @@ class Sandbox:
         return SANDBOX_UID if os.geteuid() == 0 and self.mode == ISOLATED else None
 
     def give_to_sandbox(self) -> None:
-        """Let the sandbox user write home/ and out/ (and nothing else of root/)."""
+        """Let the sandbox user write out/ and the files of home/ (and nothing else of root/)."""
         if self.uid is None:
             return
         for folder in (self.home, self.outbox):
@@ -110,16 +111,19 @@ class Sandbox:
         return self.limits.processes + running
 
     def _mounts(self) -> list[str]:
-        args = ["--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev"]
+        size = str(self.limits.disk_bytes)
+        args = ["--perms", "01777", "--size", size, "--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev"]
         made = {Path("/tmp")}
         binds = [(p, "--ro-bind") for p in [*readonly_paths(), *self.data]]
-        binds += [(self.home, "--bind"), (self.inbox, "--ro-bind"), (self.outbox, "--bind")]
+        binds += [(self.home, "--tmpfs"), *((p, "--bind") for p in sorted(self.home.iterdir())),
+                  (self.inbox, "--ro-bind"), (self.outbox, "--bind")]
         for path, how in binds:
             for parent in _ancestors(path):
                 if parent not in made and not (Path("/usr") in [parent, *parent.parents]):
                     args += ["--perms", "0755", "--dir", str(parent)]
                     made.add(parent)
-            args += [how, str(path), str(path)]
+            made.add(path)
+            args += ["--perms", "01777", "--size", size, "--tmpfs", str(path)] if how == "--tmpfs" else [how, str(path), str(path)]
         system = ["--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib",
                   "--symlink", "usr/lib64", "/lib64", "--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache",
                   "--ro-bind-try", "/etc/localtime", "/etc/localtime", "--ro-bind-try", "/etc/ssl", "/etc/ssl"]

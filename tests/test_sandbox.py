@@ -71,3 +71,10 @@ def test_nothing_keeps_running_after_the_sandbox_ends(running):
     time.sleep(0.5)
     assert not running(f"sleep {marker}")
 
+
+
+def test_disk_use_is_bounded():
+    out = run("import os\nfor d in ('.', '/tmp'):\n    try:\n        with open(os.path.join(d, 'big'), 'wb') as f:\n"
+              "            f.write(bytes(64 << 20))\n        print('wrote')\n    except OSError as e:\n        print(e.errno)",
+              Limits(disk_bytes=16 << 20))
+    assert out.split() == ["28", "28"], out  # 28: no space left on device

@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export TF_CPP_MIN_LOG_LEVEL := 3
 
-.PHONY: install sandbox lab data release solutions grade examples demo test calibrate benchmark clean
+.PHONY: install sandbox lab data release solutions grade check examples demo test calibrate benchmark clean
 
 install: $(STAMP) sandbox  ## local virtual environment, pinned packages, the package, the Jupyter kernel, bubblewrap
 
@@ -42,6 +42,9 @@ solutions: install  ## execute every instructor notebook; any error or failing t
 
 grade: install  ## autograde every submission in grader/submitted/, each in its own sandbox; grader/grades.csv
 	$(PY) -m grader autograde
+
+check: install  ## self-check one notebook with the instructor's checks, no gradebook: make check NB=path.ipynb
+	$(PY) -m grader check "$(NB)"
 
 examples: install  ## autograde the bundled example submissions and print the grade table
 	$(PY) -m grader examples

@@ -1,4 +1,4 @@
-"""Course commands: python -m grader {data,release,solutions,autograde,examples,demo,calibrate,benchmark}."""
+"""Course commands: python -m grader {data,release,solutions,autograde,check,examples,demo,calibrate,benchmark}."""
 from __future__ import annotations
 
 import argparse
@@ -79,6 +79,19 @@ def cmd_autograde(args) -> int:
     return 0
 
 
+def cmd_check(args) -> int:
+    """Self-check one notebook: per-exercise points and what to fix, with no gradebook."""
+    from pathlib import Path
+
+    from grader.check import check, report
+
+    if not args.assignment:
+        print("usage: python -m grader check PATH/TO/NOTEBOOK.ipynb", file=sys.stderr)
+        return 2
+    print(report(check(Path(args.assignment))))
+    return 0
+
+
 def cmd_examples(_args) -> int:
     results = []
     for i, (assignment, student) in enumerate(pairs := example_submissions(), 1):
@@ -99,10 +112,12 @@ def cmd_demo(args) -> int:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m grader", description=__doc__)
     commands = {"data": cmd_data, "release": cmd_release, "solutions": cmd_solutions, "autograde": cmd_autograde,
+                "check": cmd_check,
                 "examples": cmd_examples, "demo": cmd_demo, "calibrate": cmd_calibrate,
                 "benchmark": cmd_benchmark}
     parser.add_argument("command", choices=commands)
-    parser.add_argument("assignment", nargs="?", help="autograde: the assignment (default: every one)")
+    parser.add_argument("assignment", nargs="?",
+                        help="autograde: the assignment (default: every one); check: the notebook's path")
     parser.add_argument("students", nargs="*", help="autograde: only these students (default: every submission)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="calibrate: seeds to run")
     args = parser.parse_args(argv)
@@ -114,7 +129,9 @@ def main(argv=None) -> int:
 
         from grader.hidden import SetupError
 
-        if isinstance(exc, (DataError, release.GradingError, SetupError)):
+        from grader.sanitize import SubmissionError
+
+        if isinstance(exc, (DataError, release.GradingError, SetupError, SubmissionError)):
             print(f"error: {exc}", file=sys.stderr)
             return 2
         raise

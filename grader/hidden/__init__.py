@@ -58,6 +58,8 @@ def verdict(check: Check, functions: dict) -> tuple[bool, str | None]:
     except AssertionError as exc:
         return False, str(exc) or "A hidden test failed."
     except StudentError as exc:
+        if str(exc).startswith("NotImplementedError"):
+            return False, "Not answered yet: replace `raise NotImplementedError()` by your code."
         return False, f"Your code raised {exc} in a hidden test."
     except KernelGone as exc:
         return False, f"Your notebook's kernel stopped during a hidden test: {exc}"

@@ -74,8 +74,12 @@ def cmd_autograde(args) -> int:
     chosen = [args.assignment] if args.assignment else course.assignments()
     results = []
     for assignment in chosen:
-        results += autograde.grade_class(assignment, args.students or None, progress=lambda s: print(s, flush=True))
-    _report(results)
+        results += autograde.grade_class(assignment, args.students or None, workers=args.workers,
+                                         scheduler=args.scheduler, regrade=args.regrade)
+    if results:
+        _report(results)
+    else:
+        print("Nothing new to grade: every submission has its row in grades.csv (--regrade grades them again).")
     return 0
 
 
@@ -119,6 +123,9 @@ def main(argv=None) -> int:
     parser.add_argument("assignment", nargs="?",
                         help="autograde: the assignment (default: every one); check: the notebook's path")
     parser.add_argument("students", nargs="*", help="autograde: only these students (default: every submission)")
+    parser.add_argument("--workers", type=int, default=1, help="autograde: submissions graded at once on this machine")
+    parser.add_argument("--scheduler", help="autograde: address of a dask.distributed scheduler to grade on")
+    parser.add_argument("--regrade", action="store_true", help="autograde: grade again what was already graded")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="calibrate: seeds to run")
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore", module="nbgrader")  # SQLAlchemy noise from nbgrader's gradebook

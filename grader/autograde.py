@@ -9,27 +9,32 @@ failing tests, so scores always come from the gradebook.
 from __future__ import annotations
 
 import csv
+import hashlib
 import html
+import json
 import logging
+import multiprocessing
 import shutil
+import sys
 import tempfile
 import time
 import traceback
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
+from tqdm.auto import tqdm
 
-from attentionlab.data import DataError
-from grader import sanitize
-from grader.course import NOTEBOOKS, ROOT, api, config, data_for, notebook_of
+from grader.course import NOTEBOOKS, ROOT, api, config, notebook_of
 from grader.hidden import SetupError
-from grader.preprocessors import is_test
+from grader.preprocessors import OUTCOME, ReplayExecute, autograde_preprocessors, is_test
 from grader.sandbox import mode
+from grader.worker import run_submission
 
 log = logging.getLogger(__name__)
-CSV_FIELDS = ("assignment", "student", "status", "score", "max_score", "lost", "mode", "seconds", "reason")
+CSV_FIELDS = ("assignment", "student", "status", "score", "max_score", "lost", "mode", "seconds", "reason", "sha256")
 
 
 @dataclass
@@ -44,6 +49,8 @@ class Result:
     notes: list[str] = field(default_factory=list)
     mode: str = field(default_factory=mode)
     seconds: float = 0.0
+    retry: bool = False  # an error of the grading set-up: the next run grades it again
+    fingerprint: str = ""  # of the submission this row grades (empty: grade it again)
 
     @property
     def score(self) -> float:
@@ -61,7 +68,7 @@ class Result:
         """The grades.csv row."""
         return {"assignment": self.assignment, "student": self.student, "status": "ERROR" if self.error else "graded",
                 "score": f"{self.score:g}", "max_score": f"{self.max_score:g}", "lost": " ".join(self.lost()),
-                "mode": self.mode, "seconds": f"{self.seconds:.1f}", "reason": self.error or ""}
+                "mode": self.mode, "seconds": f"{self.seconds:.1f}", "reason": self.error or "", "sha256": self.fingerprint}
 
 
 def _dir(step: str) -> Path:
@@ -113,28 +120,28 @@ def ensure_in_gradebook(assignment: str) -> None:
         raise SetupError(f"nbgrader could not generate {assignment}: {outcome.get('error', '')}")
 
 
-def _run_nbgrader(assignment: str, student: str, nb, staging: Path) -> None:
-    """Write the rebuilt notebook where nbgrader reads submissions, and autograde it."""
-    folder = staging / student / assignment
-    folder.mkdir(parents=True)
-    nbformat.write(nb, folder / notebook_of(assignment, NOTEBOOKS).name)
-    stamp = submitted_notebook(assignment, student).with_name("timestamp.txt")
-    if stamp.is_file():
-        shutil.copy(stamp, folder / stamp.name)
-    outcome = api(submitted_directory=str(staging)).autograde(assignment, student)
-    if not outcome.get("success"):
-        lines = (outcome.get("error") or outcome.get("log") or "nbgrader failed").strip().splitlines()
+def _record(result: Result, outcome: dict) -> None:
+    """Stage the notebook the worker ran and let nbgrader record it, replaying the worker's outputs and verdicts."""
+    assignment, student = result.assignment, result.student
+    with tempfile.TemporaryDirectory(prefix="attentionlab-submitted-") as staging:
+        folder = Path(staging) / student / assignment
+        folder.mkdir(parents=True)
+        (folder / notebook_of(assignment, NOTEBOOKS).name).write_text(outcome["notebook"])
+        (folder / OUTCOME).write_text(json.dumps(outcome))
+        stamp = submitted_notebook(assignment, student).with_name("timestamp.txt")
+        if stamp.is_file():
+            shutil.copy(stamp, folder / stamp.name)
+        cfg = config(submitted_directory=staging)
+        cfg.Autograde.autograde_preprocessors = autograde_preprocessors(ReplayExecute)
+        cfg.ReplayExecute.outcome_dir = staging
+        done = api(cfg).autograde(assignment, student)
+    if not done.get("success"):
+        lines = (done.get("error") or done.get("log") or "nbgrader failed").strip().splitlines()
         raise SetupError(lines[-1] if lines else "nbgrader failed")
-
-
-def _read_outcome(result: Result) -> None:
-    nb = nbformat.read(_autograded_notebook(result.assignment, result.student), as_version=4)
-    state = nb.metadata.get("attentionlab", {})
-    result.mode = state.get("mode", result.mode)
-    result.cells = scores(result.assignment, result.student)
-    result.messages = failure_messages(nb)
-    if state.get("stopped"):
-        result.error = f"{state['stopped']} (scores kept for the cells before; review it)"
+    nb = nbformat.read(_autograded_notebook(assignment, student), as_version=4)
+    result.cells, result.messages = scores(assignment, student), failure_messages(nb)
+    if outcome["stopped"]:
+        result.error = f"{outcome['stopped']} (scores kept for the cells before; review it)"
 
 
 def record_error(result: Result) -> None:
@@ -163,34 +170,53 @@ def write_feedback(result: Result) -> None:
                     f"{html.escape(result.error or '')}</p><p>Your instructor has been told.</p></body></html>")
 
 
-def grade(assignment: str, student: str, feedback: bool = True) -> Result:
-    """Autograde one submission in its sandbox; never raises for anything the submission contains or does."""
-    ensure_in_gradebook(assignment)
-    start = time.monotonic()
-    result = Result(assignment, student)
+def submission(assignment: str, student: str) -> bytes | None:
+    """The submitted notebook's bytes (None if there is none)."""
+    path = submitted_notebook(assignment, student)
+    return path.read_bytes() if path.is_file() else None
+
+
+def fingerprint(assignment: str, student: str) -> str:
+    """SHA-256 of the submission and its timestamp: a submission whose fingerprint has a row is graded."""
+    digest = hashlib.sha256(submission(assignment, student) or b"")
+    stamp = submitted_notebook(assignment, student).with_name("timestamp.txt")
+    digest.update(stamp.read_bytes() if stamp.is_file() else b"")
+    return digest.hexdigest()
+
+
+def record(assignment: str, student: str, outcome: dict, seconds: float = 0.0, feedback: bool = True) -> Result:
+    """Coordinator side: write a worker's outcome to the gradebook, grades.csv and the feedback."""
+    result = Result(assignment, student, notes=outcome.get("notes", []), mode=outcome.get("mode", mode()),
+                    seconds=seconds)
     shutil.rmtree(_autograded_notebook(assignment, student).parent, ignore_errors=True)
     try:
-        data_for(assignment)
-        nb, result.notes = sanitize.rebuild(submitted_notebook(assignment, student), notebook_of(assignment, NOTEBOOKS))
-        with tempfile.TemporaryDirectory(prefix="attentionlab-submitted-") as staging:
-            _run_nbgrader(assignment, student, sanitize.with_notes(nb, result.notes), Path(staging))
-        _read_outcome(result)
-    except FileNotFoundError:
-        result.error = f"no notebook submitted (expected {submitted_notebook(assignment, student).name})"
-    except (sanitize.SubmissionError, DataError, SetupError) as exc:
-        result.error = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        if isinstance(exc, DataError):
-            result.error = f"the corpus is unavailable: {exc}".replace("\n", " ")
-    except Exception as exc:  # a grader bug must still leave a row, and a trace in the log
-        log.error("grading %s/%s failed:\n%s", assignment, student, traceback.format_exc())
-        result.error = f"grading failed: {type(exc).__name__}: {exc}"
+        if "error" in outcome:
+            result.error, result.retry = outcome["error"], outcome.get("retry", True)
+            if outcome.get("trace"):
+                log.error("grading %s/%s failed:\n%s", assignment, student, outcome["trace"])
+        else:
+            _record(result, outcome)
+    except Exception as exc:  # recording failed: still one row, retried next run
+        log.error("recording %s/%s failed:\n%s", assignment, student, traceback.format_exc())
+        result.error, result.retry = f"recording failed: {type(exc).__name__}: {exc}", True
     if result.error:
         record_error(result)
-    result.seconds = time.monotonic() - start
+    result.fingerprint = "" if result.retry else fingerprint(assignment, student)
     update_csv([result])
     if feedback:
         write_feedback(result)
     return result
+
+
+def grade(assignment: str, student: str, feedback: bool = True) -> Result:
+    """Autograde one submission in this process (worker, then coordinator); never raises for a bad submission."""
+    ensure_in_gradebook(assignment)
+    start = time.monotonic()
+    submitted = submission(assignment, student)
+    outcome = (run_submission(assignment, student, submitted) if submitted is not None else
+               {"error": f"no notebook submitted (expected {submitted_notebook(assignment, student).name})",
+                "retry": False})
+    return record(assignment, student, outcome, time.monotonic() - start, feedback)
 
 
 def update_csv(results: list[Result]) -> None:
@@ -214,16 +240,74 @@ def submitted_students(assignment: str) -> list[str]:
     return sorted(p.parent.name for p in _dir("submitted").glob(f"*/{assignment}") if p.is_dir())
 
 
-def grade_class(assignment: str, students: list[str] | None = None, progress=print) -> list[Result]:
-    """Grade every submission of ``assignment`` (or those of ``students``), one sandbox each."""
+def graded(assignment: str) -> dict[str, str]:
+    """student -> fingerprint of the submission that grades.csv holds a final row for."""
+    if not csv_path().is_file():
+        return {}
+    with csv_path().open(newline="") as fh:
+        return {r["student"]: r["sha256"] for r in csv.DictReader(fh) if r["assignment"] == assignment and r.get("sha256")}
+
+
+def to_grade(assignment: str, students: list[str] | None = None, regrade: bool = False) -> list[str]:
+    """Students whose submission is new, changed or unfinished (all of them with ``regrade``)."""
     students = students or submitted_students(assignment)
+    done = {} if regrade else graded(assignment)
+    return [s for s in students if done.get(s) != fingerprint(assignment, s)]
+
+
+def grade_class(assignment: str, students: list[str] | None = None, workers: int = 1, scheduler: str | None = None,
+                regrade: bool = False, progress=True) -> list[Result]:
+    """Grade the submissions of ``assignment`` not graded yet, each in its own sandbox, on ``workers`` local
+    processes or on the Dask cluster at ``scheduler``. This process alone writes the gradebook."""
+    ensure_in_gradebook(assignment)
+    pending = to_grade(assignment, students, regrade)
     results = []
-    for i, student in enumerate(students, 1):
-        results.append(grade(assignment, student))
-        r = results[-1]
-        progress(f"[{i}/{len(students)}] {assignment} / {student}: "
-                 f"{'ERROR' if r.error else f'{r.score:g}/{r.max_score:g}'} in {r.seconds:.0f} s")
+    with tqdm(total=len(pending), desc=f"grading {assignment}", unit="submission", disable=not progress,
+              file=sys.stderr) as bar:
+        for student, outcome, seconds in run_all(assignment, pending, workers, scheduler):
+            results.append(record(assignment, student, outcome, seconds))
+            r = results[-1]
+            bar.update()
+            bar.write(f"{assignment} / {student}: {'ERROR' if r.error else f'{r.score:g}/{r.max_score:g}'} "
+                      f"in {seconds:.0f} s", file=sys.stderr)
     return results
+
+
+def run_all(assignment: str, students: list[str], workers: int, scheduler: str | None):
+    """(student, outcome, seconds) for every student, as the workers finish them."""
+    jobs = [(assignment, s, submission(assignment, s)) for s in students]
+    missing = [j for j in jobs if j[2] is None]
+    for _, student, _ in missing:
+        yield student, {"error": f"no notebook submitted (expected {submitted_notebook(assignment, student).name})",
+                        "retry": False}, 0.0
+    jobs = [j for j in jobs if j[2] is not None]
+    if scheduler:
+        yield from _on_dask(jobs, scheduler)
+    elif workers > 1:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            futures = {pool.submit(timed, *job): job[1] for job in jobs}
+            for future in as_completed(futures):
+                yield futures[future], *future.result()
+    else:
+        for job in jobs:
+            yield job[1], *timed(*job)
+
+
+def timed(assignment: str, student: str, submitted: bytes) -> tuple[dict, float]:
+    """run_submission with its wall time (what a worker process or a Dask worker runs)."""
+    start = time.monotonic()
+    return run_submission(assignment, student, submitted), time.monotonic() - start
+
+
+def _on_dask(jobs, scheduler: str):
+    from distributed import Client
+    from distributed import as_completed as completed
+
+    with Client(scheduler) as client:
+        futures = {client.submit(timed, *job, key=f"grade-{job[0]}-{job[1]}-{time.time_ns()}", pure=False): job[1]
+                   for job in jobs}
+        for future in completed(futures):
+            yield futures[future], *future.result()
 
 
 def table(results: list[Result]) -> str:

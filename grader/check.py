@@ -7,10 +7,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import nbformat
+
 from grader import sanitize
 from grader.autograde import Result, failure_messages
-from grader.course import NOTEBOOKS, assignments, config, data_for, notebook_of
-from grader.preprocessors import VERDICTS, SandboxedExecute, is_test
+from grader.course import NOTEBOOKS, assignments, notebook_of
+from grader.preprocessors import is_test
+from grader.worker import run_submission
 
 
 def assignment_of(path: Path) -> str:
@@ -25,21 +28,15 @@ def assignment_of(path: Path) -> str:
 def check(path: Path) -> Result:
     """Grade the notebook at ``path`` as the instructor would; nothing is written anywhere."""
     assignment = assignment_of(path)
-    data_for(assignment)
-    release = notebook_of(assignment, NOTEBOOKS)
-    nb, notes = sanitize.rebuild(path, release)
-    resources = {"nbgrader": {"assignment": assignment, "student": "self-check", "notebook": release.stem},
-                 "metadata": {"path": str(release.parent)}}
-    nb, resources = SandboxedExecute(config=config()).preprocess(nb, resources)
-    state = resources[VERDICTS]
-    result = Result(assignment, "self-check", notes=notes, mode=state["mode"], messages=failure_messages(nb))
-    for cell in nb.cells:
-        if is_test(cell):
-            points = float(cell.metadata.nbgrader.points)
-            passed, _ = state["verdicts"].get(cell.metadata.nbgrader.grade_id, (False, None))
-            result.cells[cell.metadata.nbgrader.grade_id] = (points if passed else 0.0, points)
-    if state["stopped"]:
-        result.error = state["stopped"]
+    outcome = run_submission(assignment, "self-check", path.read_bytes())
+    if "error" in outcome:
+        raise sanitize.SubmissionError(outcome["error"])
+    nb = nbformat.reads(outcome["notebook"], as_version=4)
+    result = Result(assignment, "self-check", notes=outcome["notes"], mode=outcome["mode"],
+                    messages=failure_messages(nb), error=outcome["stopped"])
+    for cell in filter(is_test, nb.cells):
+        points, (passed, _) = float(cell.metadata.nbgrader.points), outcome["verdicts"][cell.metadata.nbgrader.grade_id]
+        result.cells[cell.metadata.nbgrader.grade_id] = (points if passed else 0.0, points)
     return result
 
 

@@ -63,11 +63,11 @@ def config(**overrides):
     return cfg
 
 
-def api(**overrides):
-    """An NbGraderAPI on the course (overrides as for :func:`config`)."""
+def api(cfg=None, **overrides):
+    """An NbGraderAPI on the course: the config ``cfg``, or the course's with :func:`config`'s overrides."""
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    cfg = config(**overrides)
+    cfg = cfg or config(**overrides)
     return NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)

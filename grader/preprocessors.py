@@ -14,12 +14,14 @@ import shutil
 import time
 from pathlib import Path
 
+import nbformat
 import zmq
 from jupyter_core.utils import run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.v4 import new_code_cell, new_output
 from nbgrader import utils
-from nbgrader.preprocessors import Execute, SaveAutoGrades
+from nbgrader.preprocessors import Execute, NbGraderPreprocessor, SaveAutoGrades
+from traitlets import Unicode
 
 from grader import hidden
 from grader.course import KERNEL, data_for, limits_for
@@ -29,6 +31,7 @@ from grader.sandbox import Sandbox, SandboxKernelManager
 
 VERDICTS = "attentionlab"  # resources key: {"verdicts": {grade_id: (passed, message)}, "stopped": reason, "mode": ...}
 MAX_MESSAGE_BYTES = 64 << 20
+OUTCOME = "outcome.json"  # what a worker returned, staged for ReplayExecute
 
 
 def error_output(message: str, ename: str = "AssertionError"):
@@ -140,6 +143,25 @@ class SandboxedExecute(Execute):
         return None
 
 
+class ReplayExecute(NbGraderPreprocessor):
+    """Put in the outputs and verdicts of a run a worker made (grader.worker): the coordinator executes nothing."""
+
+    outcome_dir = Unicode(help="folder of <student>/<assignment>/outcome.json files").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        who = resources["nbgrader"]
+        outcome = json.loads((Path(self.outcome_dir) / who["student"] / who["assignment"] / OUTCOME).read_text())
+        ran = nbformat.reads(outcome["notebook"], as_version=4)
+        if [c.source for c in ran.cells] != [c.source for c in nb.cells]:
+            raise hidden.SetupError("the notebook the worker ran is not the one being recorded")
+        for cell, done in zip(nb.cells, ran.cells):
+            if cell.cell_type == "code":
+                cell.outputs, cell.execution_count = done.outputs, done.execution_count
+        nb.metadata["attentionlab"] = ran.metadata.get("attentionlab", {})
+        resources[VERDICTS] = {"verdicts": {k: tuple(v) for k, v in outcome["verdicts"].items()}}
+        return nb, resources
+
+
 class SaveVerdicts(SaveAutoGrades):
     """Save the grader's verdicts (not what the cells printed) as the autograded scores."""
 
@@ -158,10 +180,11 @@ class SaveVerdicts(SaveAutoGrades):
         self.gradebook.db.commit()
 
 
-def autograde_preprocessors() -> list[type]:
-    """nbgrader's autograde pipeline with SandboxedExecute and SaveVerdicts in place of Execute and SaveAutoGrades."""
+def autograde_preprocessors(execute: type = None) -> list[type]:
+    """nbgrader's autograde pipeline with SandboxedExecute (or ``execute``) and SaveVerdicts in place of Execute
+    and SaveAutoGrades."""
     from nbgrader.converters.autograde import Autograde
 
-    swap = {Execute: SandboxedExecute, SaveAutoGrades: SaveVerdicts}
+    swap = {Execute: execute or SandboxedExecute, SaveAutoGrades: SaveVerdicts}
     default = Autograde.class_traits()["autograde_preprocessors"].make_dynamic_default()
     return [swap.get(step, step) for step in default]

@@ -181,7 +181,7 @@ def test_a_class_run_grades_honest_students_in_full_around_hostile_ones(grading_
               "hostile-patch": CASES["patches-its-checks"][0], "honest-d": REF}
     for student, submission in class_.items():
         submit(student, submissions.student_notebook(NB1, submission) if submission is REF else submission)
-    results = {r.student: r for r in autograde.grade_class(NB1, list(class_), progress=lambda _: None)}
+    results = {r.student: r for r in autograde.grade_class(NB1, list(class_), progress=False)}
     assert [s for s, r in results.items() if s.startswith("honest") and r.score == 12 and not r.error] == \
         ["honest-a", "honest-b", "honest-c", "honest-d"]
     assert results["hostile-exit"].error and results["hostile-corrupt"].error

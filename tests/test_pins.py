@@ -18,7 +18,8 @@ def test_pip_and_conda_pins_agree():
 
 
 def test_required_packages_are_pinned():
-    required = {"numpy", "tensorflow-cpu", "keras", "matplotlib", "nbgrader", "sacrebleu", "jupyterlab", "pytest"}
+    required = {"numpy", "tensorflow-cpu", "keras", "matplotlib", "nbgrader", "sacrebleu", "jupyterlab", "pytest",
+                "dask", "distributed"}
     assert required <= set(pins(ROOT / "requirements.txt"))
 
 

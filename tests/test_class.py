@@ -1,0 +1,104 @@
+"""Grading a class: parallel workers and a Dask cluster give the serial scores; an interrupted run resumes."""
+import csv
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from grader import autograde, mistakes, submissions
+from grader.course import ROOT, WORKDIR
+
+pytestmark = pytest.mark.slow
+NB1 = "01_attention_numpy"
+
+
+@pytest.fixture(scope="module")
+def class_of_six(grading_dir):
+    """Six notebook-1 submissions: the reference, a blank one and four mistakes."""
+    made = {"ref-1": submissions.student_notebook(NB1, submissions.solution_sources(NB1)),
+            "blank-1": submissions.student_notebook(NB1, {})}
+    made.update({m.student: submissions.with_mistake(m) for m in mistakes.for_assignment(NB1)[:4]})
+    for student, nb in made.items():
+        submissions.submit(nb, NB1, student)
+    serial = autograde.grade_class(NB1, list(made), regrade=True, progress=False)
+    return list(made), {r.student: r.cells for r in serial}
+
+
+def test_two_workers_give_the_serial_scores_cell_for_cell(class_of_six):
+    students, serial = class_of_six
+    parallel = autograde.grade_class(NB1, students, workers=2, regrade=True, progress=False)
+    assert {r.student: r.cells for r in parallel} == serial
+    assert len({r.score for r in parallel}) > 2, "the class has different scores"
+
+
+def test_only_new_or_changed_submissions_are_graded_again(grading_dir):
+    submissions.submit(submissions.student_notebook(NB1, submissions.solution_sources(NB1)), NB1, "changes")
+    assert [r.score for r in autograde.grade_class(NB1, ["changes"], progress=False)] == [12]
+    assert autograde.grade_class(NB1, ["changes"], progress=False) == []
+    submissions.submit(submissions.student_notebook(NB1, {}), NB1, "changes")  # resubmitted, blank this time
+    assert [r.score for r in autograde.grade_class(NB1, ["changes"], progress=False)] == [0]
+
+
+def test_an_interrupted_class_run_resumes_losing_and_repeating_nothing(grading_dir):
+    students = [f"resume-{i}" for i in range(6)]
+    for student in students:
+        submissions.submit(submissions.student_notebook(NB1, submissions.solution_sources(NB1)), NB1, student)
+    run = subprocess.Popen([sys.executable, "-m", "grader", "autograde", NB1, *students], cwd=ROOT,
+                           env={**os.environ, WORKDIR: os.environ[WORKDIR]}, start_new_session=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while len(_rows(students)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    os.killpg(run.pid, signal.SIGKILL)  # the grader and its sandboxes, halfway
+    run.wait()
+    before = _rows(students)
+    assert 2 <= len(before) < len(students)
+    resumed = autograde.grade_class(NB1, students, progress=False)
+    assert sorted(r.student for r in resumed) == sorted(set(students) - set(before))
+    after = _rows(students)
+    assert sorted(after) == students and all(row["score"] == "12" for row in after.values())
+    assert {s: after[s]["sha256"] for s in before} == {s: before[s]["sha256"] for s in before}
+
+
+def _rows(students):
+    path = autograde.csv_path()
+    if not path.is_file():
+        return {}
+    with path.open(newline="") as fh:
+        return {r["student"]: r for r in csv.DictReader(fh) if r["student"] in students}
+
+
+@pytest.fixture
+def dask_cluster():
+    """A real dask scheduler and two single-threaded workers on 127.0.0.1, started from the course checkout."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    dask = str(ROOT / ".venv" / "bin" / "dask") if (ROOT / ".venv" / "bin" / "dask").exists() else "dask"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    procs = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+                              cwd=ROOT, env=env, stderr=subprocess.DEVNULL, start_new_session=True)]
+    procs += [subprocess.Popen([dask, "worker", address, "--nthreads", "1", "--no-dashboard", "--name", f"w{i}"],
+                               cwd=ROOT, env=env, stderr=subprocess.DEVNULL, start_new_session=True)
+              for i in range(2)]
+    from distributed import Client
+
+    try:
+        with Client(address, timeout=60) as client:
+            client.wait_for_workers(2, timeout=120)
+        yield address
+    finally:
+        for proc in procs:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def test_a_dask_cluster_gives_the_serial_scores(class_of_six, dask_cluster):
+    students, serial = class_of_six
+    distributed = autograde.grade_class(NB1, students, scheduler=dask_cluster, regrade=True, progress=False)
+    assert {r.student: r.cells for r in distributed} == serial

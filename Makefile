@@ -40,8 +40,9 @@ release: install  ## regenerate notebooks/ from solutions/ with nbgrader generat
 solutions: install  ## execute every instructor notebook; any error or failing test fails
 	$(PY) -m grader solutions
 
-grade: install  ## autograde every submission in grader/submitted/, each in its own sandbox; grader/grades.csv
-	$(PY) -m grader autograde
+WORKERS ?= 1
+grade: install  ## autograde new or changed submissions in grader/submitted/, each sandboxed (WORKERS=2: in parallel)
+	$(PY) -m grader autograde --workers $(WORKERS)
 
 check: install  ## self-check one notebook with the instructor's checks, no gradebook: make check NB=path.ipynb
 	$(PY) -m grader check "$(NB)"

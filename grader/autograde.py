@@ -184,8 +184,12 @@ def fingerprint(assignment: str, student: str) -> str:
     return digest.hexdigest()
 
 
-def record(assignment: str, student: str, outcome: dict, seconds: float = 0.0, feedback: bool = True) -> Result:
-    """Coordinator side: write a worker's outcome to the gradebook, grades.csv and the feedback."""
+def record(assignment: str, student: str, outcome: dict, seconds: float = 0.0, feedback: bool = True,
+           sha256: str = "") -> Result:
+    """Coordinator side: write a worker's outcome to the gradebook, grades.csv and the feedback.
+
+    ``sha256`` is the fingerprint of the submission the worker ran (taken when it was sent).
+    """
     result = Result(assignment, student, notes=outcome.get("notes", []), mode=outcome.get("mode", mode()),
                     seconds=seconds)
     shutil.rmtree(_autograded_notebook(assignment, student).parent, ignore_errors=True)
@@ -201,7 +205,7 @@ def record(assignment: str, student: str, outcome: dict, seconds: float = 0.0, f
         result.error, result.retry = f"recording failed: {type(exc).__name__}: {exc}", True
     if result.error:
         record_error(result)
-    result.fingerprint = "" if result.retry else fingerprint(assignment, student)
+    result.fingerprint = "" if result.retry else sha256
     update_csv([result])
     if feedback:
         write_feedback(result)
@@ -211,12 +215,12 @@ def record(assignment: str, student: str, outcome: dict, seconds: float = 0.0, f
 def grade(assignment: str, student: str, feedback: bool = True) -> Result:
     """Autograde one submission in this process (worker, then coordinator); never raises for a bad submission."""
     ensure_in_gradebook(assignment)
-    start = time.monotonic()
+    start, sha256 = time.monotonic(), fingerprint(assignment, student)
     submitted = submission(assignment, student)
     outcome = (run_submission(assignment, student, submitted) if submitted is not None else
                {"error": f"no notebook submitted (expected {submitted_notebook(assignment, student).name})",
                 "retry": False})
-    return record(assignment, student, outcome, time.monotonic() - start, feedback)
+    return record(assignment, student, outcome, time.monotonic() - start, feedback, sha256)
 
 
 def update_csv(results: list[Result]) -> None:
@@ -240,7 +244,7 @@ def submitted_students(assignment: str) -> list[str]:
     return sorted(p.parent.name for p in _dir("submitted").glob(f"*/{assignment}") if p.is_dir())
 
 
-def graded(assignment: str) -> dict[str, str]:
+def finished(assignment: str) -> dict[str, str]:
     """student -> fingerprint of the submission that grades.csv holds a final row for."""
     if not csv_path().is_file():
         return {}
@@ -248,11 +252,11 @@ def graded(assignment: str) -> dict[str, str]:
         return {r["student"]: r["sha256"] for r in csv.DictReader(fh) if r["assignment"] == assignment and r.get("sha256")}
 
 
-def to_grade(assignment: str, students: list[str] | None = None, regrade: bool = False) -> list[str]:
-    """Students whose submission is new, changed or unfinished (all of them with ``regrade``)."""
-    students = students or submitted_students(assignment)
-    done = {} if regrade else graded(assignment)
-    return [s for s in students if done.get(s) != fingerprint(assignment, s)]
+def to_grade(assignment: str, students: list[str] | None = None, regrade: bool = False) -> dict[str, str]:
+    """student -> fingerprint, for the submissions that are new, changed or unfinished (all with ``regrade``)."""
+    prints = {s: fingerprint(assignment, s) for s in students or submitted_students(assignment)}
+    done = {} if regrade else finished(assignment)
+    return {s: p for s, p in prints.items() if done.get(s) != p}
 
 
 def grade_class(assignment: str, students: list[str] | None = None, workers: int = 1, scheduler: str | None = None,
@@ -264,8 +268,8 @@ def grade_class(assignment: str, students: list[str] | None = None, workers: int
     results = []
     with tqdm(total=len(pending), desc=f"grading {assignment}", unit="submission", disable=not progress,
               file=sys.stderr) as bar:
-        for student, outcome, seconds in run_all(assignment, pending, workers, scheduler):
-            results.append(record(assignment, student, outcome, seconds))
+        for student, outcome, seconds in run_all(assignment, list(pending), workers, scheduler):
+            results.append(record(assignment, student, outcome, seconds, sha256=pending[student]))
             r = results[-1]
             bar.update()
             bar.write(f"{assignment} / {student}: {'ERROR' if r.error else f'{r.score:g}/{r.max_score:g}'} "

@@ -266,7 +266,7 @@ def grade_class(assignment: str, students: list[str] | None = None, workers: int
     ensure_in_gradebook(assignment)
     pending = to_grade(assignment, students, regrade)
     results = []
-    with tqdm(total=len(pending), desc=f"grading {assignment}", unit="submission", disable=not progress,
+    with tqdm(total=len(pending), desc=f"grading {assignment}", unit="submission", disable=not (progress and pending),
               file=sys.stderr) as bar:
         for student, outcome, seconds in run_all(assignment, list(pending), workers, scheduler):
             results.append(record(assignment, student, outcome, seconds, sha256=pending[student]))

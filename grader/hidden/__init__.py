@@ -8,13 +8,23 @@ so nothing a submission does to its own interpreter changes the verdict.
 from __future__ import annotations
 
 import importlib
+import os
+import secrets
 from dataclasses import dataclass
 from typing import Callable
 
 from grader.remote import KernelGone, StudentError
 
+# The checks' inputs are drawn anew for every grading run (fix them with ATTENTIONLAB_CHECK_SEED to reproduce one):
+# a submission cannot know them in advance, and feedback that shows one reveals nothing about the next run.
+BASE_SEED = int(os.environ.get("ATTENTIONLAB_CHECK_SEED") or secrets.randbits(30))
 MODULES = {"01_attention_numpy": "numpy_attention", "02_keras_mha": "keras_mha", "03_masks": "masks",
            "04_seq2seq": "seq2seq", "05_cross_attention": "cross_attention"}
+
+
+def fresh(salt: int) -> int:
+    """The seed of one check's inputs in this grading run (``salt`` tells the checks apart)."""
+    return (BASE_SEED + salt) % 2**31
 
 
 class SetupError(RuntimeError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from attentionlab.checks import close, fail, randomise_weights, rows_sum_to_one, shape
-from grader.hidden import hidden_check
+from grader.hidden import fresh, hidden_check
 from grader.hidden.numpy_attention import FIX_AXIS, reference_softmax
 
 ATOL = 1e-5
@@ -48,9 +48,10 @@ def _param_count(d_query, d_value, num_heads, key_dim, value_dim=None, output_di
 
 
 def keras_layer(seed, num_heads, key_dim, d_query, d_value, n_q=4, n_k=6, batch=2, **kwargs):
-    """A built MultiHeadAttention with random weights (non-zero biases), and random inputs."""
+    """A built MultiHeadAttention with random weights (non-zero biases), and random inputs, drawn for this run."""
     import keras
 
+    seed = fresh(seed)
     keras.utils.set_random_seed(seed)
     layer = keras.layers.MultiHeadAttention(num_heads=num_heads, key_dim=key_dim, **kwargs)
     rng = np.random.default_rng(seed)
@@ -180,7 +181,7 @@ def numpy_mha_values(numpy_mha):
 def numpy_mha_mask(numpy_mha):
     """Masked keys get no weight and no influence; masking renormalises the allowed weights."""
     layer, query, value = keras_layer(31, 2, 4, 6, 5, n_q=4, n_k=6, value_dim=3)
-    rng = np.random.default_rng(31)
+    rng = np.random.default_rng(fresh(31))
     mask = rng.random((2, 4, 6)) < 0.6
     mask[..., 0] = True
     mask[..., -1] = False

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from attentionlab.checks import close, fail, rows_sum_to_one, shape
-from grader.hidden import hidden_check
+from grader.hidden import fresh, hidden_check
 
 FIX_SCALE = "Divide the scores Q·Kᵀ by √d_k (d_k = Q.shape[-1]) before the softmax."
 FIX_AXIS = "Apply the softmax over the keys, the last axis (axis=-1) of the scores."
@@ -35,7 +35,7 @@ def _qkv(rng, lead=(2, 3), n_q=4, n_k=6, d_k=8, d_v=5):
 @hidden_check('test_softmax', 'softmax')
 def softmax_values(softmax):
     """Random inputs, any axis, shift invariance and huge inputs."""
-    rng = np.random.default_rng(11)
+    rng = np.random.default_rng(fresh(11))
     x = rng.standard_normal((3, 4, 5)) * 5
     for axis in (-1, 0, 1):
         close(softmax(x, axis=axis), reference_softmax(x, axis), f"softmax(x, axis={axis})",
@@ -47,7 +47,7 @@ def softmax_values(softmax):
 @hidden_check('test_sdpa_shapes', 'scaled_dot_product_attention')
 def sdpa_shapes(attention):
     """Shapes for several leading dims, n_q != n_k and d_v != d_k."""
-    rng = np.random.default_rng(1)
+    rng = np.random.default_rng(fresh(1))
     for lead in [(), (3,), (2, 4, 1)]:
         Q, K, V = _qkv(rng, lead, n_q=3, n_k=7, d_k=4, d_v=9)
         out, w = attention(Q, K, V)
@@ -58,14 +58,14 @@ def sdpa_shapes(attention):
 @hidden_check('test_sdpa_weights', 'scaled_dot_product_attention')
 def sdpa_weights(attention):
     """Rows of the weights sum to 1 over the keys."""
-    Q, K, V = _qkv(np.random.default_rng(2), (2,), n_q=5, n_k=3)
+    Q, K, V = _qkv(np.random.default_rng(fresh(2)), (2,), n_q=5, n_k=3)
     rows_sum_to_one(attention(Q, K, V)[1])
 
 
 @hidden_check('test_sdpa_values', 'scaled_dot_product_attention')
 def sdpa_values(attention):
     """Agreement with a reference; names the common mistake when there is one."""
-    Q, K, V = _qkv(np.random.default_rng(3))
+    Q, K, V = _qkv(np.random.default_rng(fresh(3)))
     out, w = attention(Q, K, V)
     shape(w, (2, 3, 4, 6), "weights")
     variants = [
@@ -86,7 +86,7 @@ def sdpa_values(attention):
 @hidden_check('test_sdpa_mask', 'scaled_dot_product_attention')
 def sdpa_mask(attention):
     """Masked keys get zero weight and do not influence the output."""
-    rng = np.random.default_rng(4)
+    rng = np.random.default_rng(fresh(4))
     Q, K, V = _qkv(rng, (2,), n_q=4, n_k=6)
     mask = rng.random((2, 4, 6)) < 0.6
     mask[..., 0] = True  # every query may attend to at least one key
@@ -111,7 +111,7 @@ def sdpa_mask(attention):
 @hidden_check('test_sdpa_permutation', 'scaled_dot_product_attention')
 def sdpa_permutation(attention):
     """Permuting keys+values leaves the output unchanged; permuting queries permutes it."""
-    rng = np.random.default_rng(5)
+    rng = np.random.default_rng(fresh(5))
     Q, K, V = _qkv(rng, (2,), n_q=5, n_k=7)
     out, _ = attention(Q, K, V)
     perm_k, perm_q = rng.permutation(7), rng.permutation(5)
@@ -166,7 +166,7 @@ def mha_values(multi_head_attention, attention, split_heads, combine_heads):
     this construction equals keras.layers.MultiHeadAttention is checked by the
     repository's tests.
     """
-    rng = np.random.default_rng(7)
+    rng = np.random.default_rng(fresh(7))
     X = rng.standard_normal((2, 5, 12))
     shape(split_heads(X, 3), (2, 3, 5, 4), "split_heads of (2, 5, 12) into 3 heads")
     close(split_heads(X, 3)[:, 1], X[..., 4:8], "head 1 of split_heads",

@@ -23,3 +23,19 @@ def test_nbgrader_autograde_is_sandboxed_and_saves_the_graders_verdicts():
     steps = Autograde(config=config()).autograde_preprocessors
     assert SandboxedExecute in steps and SaveVerdicts in steps
     assert not [s for s in steps if s.__name__ in ("Execute", "SaveAutoGrades")]
+
+
+def test_plain_nbgrader_autograde_runs_the_sandboxed_checks(grading_dir):
+    """What the formgrader's button and `nbgrader autograde` run: the same sandbox and grader-side verdicts."""
+    from grader import autograde, submissions
+    from grader.course import api
+
+    nb1 = "01_attention_numpy"
+    autograde.ensure_in_gradebook(nb1)
+    garbage = {"sdpa": "def scaled_dot_product_attention(Q, K, V, mask=None):\n    return 0.0, 0.0"}
+    for student, answers in (("plain-ref", submissions.solution_sources(nb1)),
+                             ("plain-garbage", {**submissions.solution_sources(nb1), **garbage})):
+        submissions.submit(submissions.student_notebook(nb1, answers), nb1, student)
+        assert api().autograde(nb1, student)["success"]
+    assert sum(s for s, _ in autograde.scores(nb1, "plain-ref").values()) == 12
+    assert sum(s for s, _ in autograde.scores(nb1, "plain-garbage").values()) == 2  # test_softmax only

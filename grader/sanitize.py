@@ -28,7 +28,7 @@ def _nbgrader(cell: dict) -> dict:
 
 def _source(cell: dict) -> str:
     source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else str(source)
+    return "".join(map(str, source)) if isinstance(source, list) else str(source)
 
 
 def read_cells(path: Path) -> list[dict]:
@@ -37,7 +37,7 @@ def read_cells(path: Path) -> list[dict]:
         raise SubmissionError(f"the file is larger than {MAX_BYTES >> 20} MB")
     try:
         raw = json.loads(path.read_bytes())
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise SubmissionError(f"the file is not valid notebook JSON ({exc})") from None
     cells = raw.get("cells") if isinstance(raw, dict) else None
     if not isinstance(cells, list) or not all(isinstance(c, dict) for c in cells):

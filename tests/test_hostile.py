@@ -120,6 +120,8 @@ CASES = {
     "corrupt-json": ('{"cells": [ this is not json', 0, "not valid notebook JSON"),
     "not-a-notebook": ("[1, 2, 3]", 0, "not a Jupyter notebook"),
     "empty-file": ("", 0, "not valid notebook JSON"),
+    "deeply-nested-json": ("[" * 100_000 + "]" * 100_000, 0, "not valid notebook JSON"),
+    "malformed-cells": ('{"cells": [{"cell_type": "code", "source": [1, null], "metadata": 5}]}', 0, None),
     "newer-schema": (newer_schema(), 12, None),
     "tampered-metadata": (tampered(), 12, None),
     "deleted-cells": (deleted(), 9, None),  # test_sdpa_mask restored and passed; `mha` restored with no answer

@@ -120,10 +120,14 @@ class SandboxedExecute(Execute):
                                 else error_output(message))
 
     def _run_code(self, code: str) -> None:
-        """Execute grader code (one call into attentionlab.probe) in the kernel; its outputs are dropped."""
+        """Execute grader code (one call into attentionlab.probe) in the kernel; its outputs are dropped.
+
+        Not through execute_cell, which would put the code in the notebook in place of one of its cells.
+        """
         self.timeout = max(1, int(self.deadline - time.monotonic()))
         try:
-            self.execute_cell(new_code_cell(code), 0, store_history=False)
+            msg_id = self.kc.execute(code, silent=True, store_history=False, allow_stdin=False)
+            self.wait_for_reply(msg_id, new_code_cell(code))
         except CellTimeoutError:
             self.state["stopped"] = f"a hidden test ran out of time (limit {self.limits.wall_seconds:.0f} s)"
             run_sync(self.km.shutdown_kernel)(now=True)

@@ -172,6 +172,9 @@ def test_notes_say_what_was_restored(grading_dir):
     result = autograde.grade(NB1, "tampered-notes", feedback=False)
     text = " ".join(result.notes)
     assert "my_test" in text and "points 100" in text and "grade False" in text
+    graded = nbformat.read(autograde._autograded_notebook(NB1, "tampered-notes"), as_version=4)
+    assert graded.cells[0].source.startswith("**Grading notes**") and "points 100" in graded.cells[0].source
+    assert [c.source for c in graded.cells[1:]] == [c.source for c in tampered().cells], "cells added or replaced"
     submit("deleted-notes", deleted())
     notes = " ".join(autograde.grade(NB1, "deleted-notes", feedback=False).notes)
     assert "`mha` was missing" in notes and "no answer" in notes and "`test_sdpa_mask` was missing" in notes

@@ -14,7 +14,7 @@ def _np(x):
     return ops.convert_to_numpy(x)
 
 
-@hidden_check('test_scores', 'dot_score', 'general_score', 'additive_score')
+@hidden_check("test_scores", "dot_score", "general_score", "additive_score")
 def scores(dot_score, general_score, additive_score):
     """The three scores against NumPy on random shapes with T != S and A != U."""
     rng = np.random.default_rng(fresh(5))
@@ -42,7 +42,7 @@ def _case(salt=6):
     return query, keys, mask
 
 
-@hidden_check('test_cross_attention', 'CrossAttention')
+@hidden_check("test_cross_attention", "CrossAttention")
 def cross_attention(CrossAttention):
     """Context is the softmax-weighted sum of the encoder outputs, padding masked, for every score."""
     query, keys, mask = _case()
@@ -66,7 +66,7 @@ def cross_attention(CrossAttention):
             checks.fail("The context does not change with the encoder outputs: attend over keys.")
 
 
-@hidden_check('test_attention_decoder', 'AttentionDecoder')
+@hidden_check("test_attention_decoder", "AttentionDecoder")
 def attention_decoder(AttentionDecoder):
     """Shapes, and the logits depend on the encoder outputs through the attention."""
     query, keys, mask = _case(7)
@@ -82,7 +82,7 @@ def attention_decoder(AttentionDecoder):
                     "(ops.concatenate) before the output layers.")
 
 
-@hidden_check('test_bleu_gate', 'translate')
+@hidden_check("test_bleu_gate", "translate")
 def bleu_gate(translate):
     """The grader's own BLEU beats the frozen no-attention baseline by at least baseline.MARGIN."""
     try:

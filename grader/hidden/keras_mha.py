@@ -90,7 +90,7 @@ def _keras_count(d_query, d_value, num_heads, key_dim, value_dim=None, output_di
     return layer.count_params()
 
 
-@hidden_check('test_param_count', 'mha_param_count')
+@hidden_check("test_param_count", "mha_param_count")
 def param_count(mha_param_count):
     """Agreement with layer.count_params() on several configurations; names the mistake when it can."""
     for config in PARAM_CONFIGS:
@@ -154,7 +154,7 @@ def _diagnose(numpy_mha, layer, query, value, name):
           atol=ATOL)
 
 
-@hidden_check('test_numpy_mha_shapes', 'numpy_mha')
+@hidden_check("test_numpy_mha_shapes", "numpy_mha")
 def numpy_mha_shapes(numpy_mha):
     """Shapes of output and scores, in Keras's layout."""
     for seed, h, k, d_q, d_v, kwargs in CASES[1:]:
@@ -165,7 +165,7 @@ def numpy_mha_shapes(numpy_mha):
         shape(w, (2, h, 3, 5), f"scores of a layer with {h} heads: (batch, heads, n_q, n_k)")
 
 
-@hidden_check('test_numpy_mha_values', 'numpy_mha')
+@hidden_check("test_numpy_mha_values", "numpy_mha")
 def numpy_mha_values(numpy_mha):
     """Agreement with Keras within 1e-5: self-attention, cross-attention, value_dim and output_shape."""
     for i, (seed, h, k, d_q, d_v, kwargs) in enumerate(CASES):
@@ -177,7 +177,7 @@ def numpy_mha_values(numpy_mha):
         _diagnose(numpy_mha, layer, query, value, f"{kind} case {i + 1} ({h} heads, key_dim={k}, {kwargs or 'defaults'})")
 
 
-@hidden_check('test_numpy_mha_mask', 'numpy_mha')
+@hidden_check("test_numpy_mha_mask", "numpy_mha")
 def numpy_mha_mask(numpy_mha):
     """Masked keys get no weight and no influence; masking renormalises the allowed weights."""
     layer, query, value = keras_layer(31, 2, 4, 6, 5, n_q=4, n_k=6, value_dim=3)

@@ -36,7 +36,7 @@ def _padded_ids(rng, lengths, n):
 
 # ---------------------------------------------------------------- mask functions
 
-@hidden_check('test_padding_mask', 'padding_mask')
+@hidden_check("test_padding_mask", "padding_mask")
 def padding_mask_values(padding_mask):
     """Shape (batch, 1, n), True exactly at the real tokens."""
     rng = np.random.default_rng(fresh(51))
@@ -55,7 +55,7 @@ def padding_mask_values(padding_mask):
         close(mask, expected, "padding_mask", "True where the token id is not 0 (real tokens), False at padding.")
 
 
-@hidden_check('test_causal_mask', 'causal_mask')
+@hidden_check("test_causal_mask", "causal_mask")
 def causal_mask_values(causal_mask):
     """Lower-triangular (n, n), diagonal included."""
     for n in (1, 4, 7):
@@ -75,7 +75,7 @@ def causal_mask_values(causal_mask):
         close(mask, expected, f"causal_mask({n})", CAUSAL_FIX)
 
 
-@hidden_check('test_combined_mask', 'combined_mask')
+@hidden_check("test_combined_mask", "combined_mask")
 def combined_mask_values(combined_mask):
     """padding & causal, shape (batch, n, n)."""
     rng = np.random.default_rng(fresh(52))
@@ -128,7 +128,7 @@ def _run(msa, embed, layer, ids, causal):
     return out
 
 
-@hidden_check('test_no_future_leak', 'masked_self_attention')
+@hidden_check("test_no_future_leak", "masked_self_attention")
 def no_future_leak(masked_self_attention):
     """causal=True: outputs at positions <= t do not depend on tokens after t, but do depend on tokens before."""
     embed, layer = model(61)
@@ -159,7 +159,7 @@ def no_future_leak(masked_self_attention):
                  f"{CAUSAL_FIX}")
 
 
-@hidden_check('test_pad_invariance', 'masked_self_attention')
+@hidden_check("test_pad_invariance", "masked_self_attention")
 def pad_invariance(masked_self_attention):
     """Appending padding leaves the real tokens' outputs unchanged (causal=False), and real tokens see each other."""
     embed, layer = model(62)

@@ -32,7 +32,7 @@ def _qkv(rng, lead=(2, 3), n_q=4, n_k=6, d_k=8, d_v=5):
             rng.standard_normal((*lead, n_k, d_v)))
 
 
-@hidden_check('test_softmax', 'softmax')
+@hidden_check("test_softmax", "softmax")
 def softmax_values(softmax):
     """Random inputs, any axis, shift invariance and huge inputs."""
     rng = np.random.default_rng(fresh(11))
@@ -44,7 +44,7 @@ def softmax_values(softmax):
           "Subtract the maximum along the axis before np.exp so that large inputs do not overflow.")
 
 
-@hidden_check('test_sdpa_shapes', 'scaled_dot_product_attention')
+@hidden_check("test_sdpa_shapes", "scaled_dot_product_attention")
 def sdpa_shapes(attention):
     """Shapes for several leading dims, n_q != n_k and d_v != d_k."""
     rng = np.random.default_rng(fresh(1))
@@ -55,14 +55,14 @@ def sdpa_shapes(attention):
         shape(w, (*lead, 3, 7), f"weights for leading dims {lead}")
 
 
-@hidden_check('test_sdpa_weights', 'scaled_dot_product_attention')
+@hidden_check("test_sdpa_weights", "scaled_dot_product_attention")
 def sdpa_weights(attention):
     """Rows of the weights sum to 1 over the keys."""
     Q, K, V = _qkv(np.random.default_rng(fresh(2)), (2,), n_q=5, n_k=3)
     rows_sum_to_one(attention(Q, K, V)[1])
 
 
-@hidden_check('test_sdpa_values', 'scaled_dot_product_attention')
+@hidden_check("test_sdpa_values", "scaled_dot_product_attention")
 def sdpa_values(attention):
     """Agreement with a reference; names the common mistake when there is one."""
     Q, K, V = _qkv(np.random.default_rng(fresh(3)))
@@ -83,7 +83,7 @@ def sdpa_values(attention):
     close(w, ref_w, "weights", "Compute softmax(Q·Kᵀ/√d_k) over the keys.")
 
 
-@hidden_check('test_sdpa_mask', 'scaled_dot_product_attention')
+@hidden_check("test_sdpa_mask", "scaled_dot_product_attention")
 def sdpa_mask(attention):
     """Masked keys get zero weight and do not influence the output."""
     rng = np.random.default_rng(fresh(4))
@@ -108,7 +108,7 @@ def sdpa_mask(attention):
           "weights with a 2-D mask", "The mask must broadcast against the scores (use np.where(mask, scores, -1e9)).")
 
 
-@hidden_check('test_sdpa_permutation', 'scaled_dot_product_attention')
+@hidden_check("test_sdpa_permutation", "scaled_dot_product_attention")
 def sdpa_permutation(attention):
     """Permuting keys+values leaves the output unchanged; permuting queries permutes it."""
     rng = np.random.default_rng(fresh(5))
@@ -158,7 +158,7 @@ def keras_case(seed: int = 6):
     return x_q, x_kv, mask, _keras_params(mha), np.asarray(ref), np.asarray(ref_w)
 
 
-@hidden_check('test_mha', 'multi_head_attention', 'scaled_dot_product_attention', 'split_heads', 'combine_heads')
+@hidden_check("test_mha", "multi_head_attention", "scaled_dot_product_attention", "split_heads", "combine_heads")
 def mha_values(multi_head_attention, attention, split_heads, combine_heads):
     """split_heads/combine_heads, and agreement with the multi-head computation built on the student's ``attention``.
 

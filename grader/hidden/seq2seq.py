@@ -15,7 +15,7 @@ def _np(x):
     return ops.convert_to_numpy(x)
 
 
-@hidden_check('test_encoder', 'Encoder')
+@hidden_check("test_encoder", "Encoder")
 def encoder(Encoder):
     """Shapes for other sizes; trailing padding changes neither the state nor the real outputs."""
     enc = Encoder(vocab_size=40, embedding_dim=6, units=12)
@@ -32,7 +32,7 @@ def encoder(Encoder):
     checks.close(_np(mask), ids != 0, "mask", "The mask is True where the id is not 0.")
 
 
-@hidden_check('test_decoder', 'Decoder')
+@hidden_check("test_decoder", "Decoder")
 def decoder(Decoder):
     """Shapes for other sizes; the logits depend on the initial state."""
     dec = Decoder(vocab_size=25, embedding_dim=6, units=12)
@@ -49,7 +49,7 @@ def decoder(Decoder):
         checks.fail("The decoder ignores the encoder's state: start its LSTM with initial_state=state.")
 
 
-@hidden_check('test_loss', 'masked_loss')
+@hidden_check("test_loss", "masked_loss")
 def masked_loss(loss_fn):
     """Equals the mean cross-entropy over real tokens, on random batches."""
     import keras
@@ -77,7 +77,7 @@ def test_bleu(translate):
     return metrics.evaluate(translate, corpus.test)
 
 
-@hidden_check('test_bleu', 'translate')
+@hidden_check("test_bleu", "translate")
 def bleu_floor(translate):
     """The grader's own BLEU on the test split is above BLEU_FLOOR."""
     score = test_bleu(translate)

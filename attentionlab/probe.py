@@ -119,9 +119,12 @@ def answer(request: str, reply: str) -> None:
     out: dict[str, np.ndarray] = {}
     try:
         target = _target(tree["target"], arrays)
-        args = decode(tree["args"], arrays, HANDLES.__getitem__, layers=True)
-        kwargs = decode(tree["kwargs"], arrays, HANDLES.__getitem__, layers=True)
-        result = {"value": encode(target(*args, **kwargs), out, keep=_keep)}
+        if tree["target"].get("read"):  # the value itself (an answer to a question), not a call
+            result = {"value": encode(target, out)}
+        else:
+            args = decode(tree["args"], arrays, HANDLES.__getitem__, layers=True)
+            kwargs = decode(tree["kwargs"], arrays, HANDLES.__getitem__, layers=True)
+            result = {"value": encode(target(*args, **kwargs), out, keep=_keep)}
     except Exception as exc:  # the student's code failed: the grader reports it
         out.clear()
         result = {"error": f"{type(exc).__name__}: {exc}"[:2000]}

@@ -55,6 +55,10 @@ class Remote:
     def __call__(self, *args, **kwargs):
         return self.kernel.call({"name": self.name}, args, kwargs)
 
+    def value(self):
+        """The variable's value, sent as data (answers to questions: numbers, strings, lists)."""
+        return self.kernel.call({"name": self.name, "read": True}, (), {})
+
     def __repr__(self):
         return self.name
 

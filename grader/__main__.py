@@ -57,9 +57,9 @@ def example_submissions() -> list[tuple[str, str]]:
         submissions.submit(submissions.student_notebook(assignment, answers), assignment, "reference")
         submissions.submit(submissions.student_notebook(assignment, {}), assignment, "blank")
         made += [(assignment, "reference"), (assignment, "blank")]
-        for mistake in mistakes.for_assignment(assignment):
-            submissions.submit(submissions.with_mistake(mistake), assignment, mistake.student)
-            made.append((assignment, mistake.student))
+        for edit in mistakes.for_assignment(assignment):
+            submissions.submit(submissions.with_edit(edit), assignment, edit.student)
+            made.append((assignment, edit.student))
     return made
 
 

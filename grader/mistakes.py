@@ -1,7 +1,7 @@
-"""Common mistakes, as edits of the reference solution, and the test cells each must fail.
+"""Other correct answers and common mistakes, as edits of the reference solution.
 
-The tests autograde every mistake and check that exactly the listed cells lose
-their points and that the feedback names the fix (``hint``).
+The tests autograde every edit: an alternative answer must score full marks; a mistake must lose
+exactly the listed cells, with feedback that names the fix (``hint``).
 """
 from __future__ import annotations
 
@@ -9,14 +9,24 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
-class Mistake:
-    """Replace ``old`` by ``new`` in solution cell ``cell`` of ``assignment``."""
+class Edit:
+    """Replace ``old`` by ``new`` in solution cell ``cell`` of ``assignment``: a correct answer in other words."""
 
     assignment: str
     name: str
     cell: str
     old: str
     new: str
+
+    @property
+    def student(self) -> str:
+        return f"answer-{self.name}"
+
+
+@dataclass(frozen=True)
+class Mistake(Edit):
+    """An edit that must fail the test cells ``fails``, with ``hint`` in the first one's message."""
+
     fails: tuple[str, ...]
     hint: str
 
@@ -30,6 +40,14 @@ NB2 = "02_keras_mha"
 NB3 = "03_masks"
 NB4 = "04_seq2seq"
 NB5 = "05_cross_attention"
+
+# Correct answers that differ from the reference (another formula, another decision): full marks each.
+ALTERNATIVES = [
+    Edit(NB1, "sdpa-einsum", "sdpa", "Q @ np.swapaxes(K, -1, -2) / np.sqrt(d_k)",
+         'np.einsum("...qd,...kd->...qk", Q, K) / d_k**0.5'),
+    Edit(NB1, "softmax-logsumexp", "softmax", "e = np.exp(shifted)\n    return e / np.sum(e, axis=axis, keepdims=True)",
+         "return np.exp(shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True)))"),
+]
 
 MISTAKES = [
     Mistake(NB1, "no-scaling", "sdpa", "/ np.sqrt(d_k)", "",
@@ -101,6 +119,6 @@ FAST_MISTAKES = [
 ]
 
 
-def for_assignment(assignment: str) -> list[Mistake]:
-    """The mistakes catalogued for one assignment."""
-    return [m for m in MISTAKES if m.assignment == assignment]
+def for_assignment(assignment: str) -> list[Edit]:
+    """The alternative answers and mistakes catalogued for one assignment (graded by `make examples`)."""
+    return [e for e in ALTERNATIVES + MISTAKES if e.assignment == assignment]

@@ -1,4 +1,4 @@
-"""Build example submissions: the reference, the blank notebook and the catalogued mistakes."""
+"""Build example submissions: the reference, the blank notebook, alternative answers and mistakes."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,7 +6,7 @@ from pathlib import Path
 import nbformat
 
 from grader.course import NOTEBOOKS, ROOT, SOLUTIONS, config, notebook_of
-from grader.mistakes import Mistake
+from grader.mistakes import Edit
 
 MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 
@@ -38,13 +38,13 @@ def student_notebook(assignment: str, answers: dict[str, str]) -> nbformat.Noteb
     return nb
 
 
-def with_mistake(mistake: Mistake) -> nbformat.NotebookNode:
-    """The reference answers with one mistake written in."""
-    answers = solution_sources(mistake.assignment)
-    if mistake.old not in answers[mistake.cell]:
-        raise ValueError(f"mistake {mistake.name}: {mistake.old!r} not in cell {mistake.cell}")
-    answers[mistake.cell] = answers[mistake.cell].replace(mistake.old, mistake.new)
-    return student_notebook(mistake.assignment, answers)
+def with_edit(edit: Edit) -> nbformat.NotebookNode:
+    """The reference answers with one edit (an alternative answer or a mistake) written in."""
+    answers = solution_sources(edit.assignment)
+    if edit.old not in answers[edit.cell]:
+        raise ValueError(f"edit {edit.name}: {edit.old!r} not in cell {edit.cell}")
+    answers[edit.cell] = answers[edit.cell].replace(edit.old, edit.new)
+    return student_notebook(edit.assignment, answers)
 
 
 def submit(nb: nbformat.NotebookNode, assignment: str, student: str) -> Path:

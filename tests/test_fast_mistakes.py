@@ -32,7 +32,7 @@ def test_untrained_reference_loses_only_the_bleu_cells(grading_dir, untrained, a
 
 @pytest.mark.parametrize("mistake", mistakes.FAST_MISTAKES, ids=lambda m: f"{m.assignment}:{m.name}")
 def test_training_notebook_mistake_fails_its_cell_with_a_fix(grading_dir, untrained, mistake):
-    result = grade(submissions.with_mistake(mistake), mistake.assignment, mistake.student)
+    result = grade(submissions.with_edit(mistake), mistake.assignment, mistake.student)
     assert result.error is None
     assert set(result.lost()) == set(mistake.fails) | BLEU_CELLS[mistake.assignment], result.messages
     assert mistake.hint in result.messages[mistake.fails[0]], result.messages

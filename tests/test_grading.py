@@ -1,4 +1,4 @@
-"""Autograde the reference, the blank notebook and every catalogued mistake through the sandboxed grader."""
+"""Autograde the reference, the blank notebook, every alternative answer and every mistake, sandboxed."""
 import pytest
 
 from grader import autograde, mistakes, submissions
@@ -28,9 +28,15 @@ def test_blank_gets_zero_without_crashing(grading_dir, assignment):
     assert set(result.cells) <= set(result.messages), "every test cell fails with a message"
 
 
+@pytest.mark.parametrize("edit", mistakes.ALTERNATIVES, ids=lambda e: f"{e.assignment}:{e.name}")
+def test_alternative_answer_gets_full_marks(grading_dir, edit):
+    result = grade(edit.assignment, edit.student, submissions.with_edit(edit))
+    assert result.error is None and result.score == result.max_score > 0, result.messages
+
+
 @pytest.mark.parametrize("mistake", mistakes.MISTAKES, ids=lambda m: f"{m.assignment}:{m.name}")
 def test_mistake_loses_matching_points_with_a_fix(grading_dir, mistake):
-    result = grade(mistake.assignment, mistake.student, submissions.with_mistake(mistake))
+    result = grade(mistake.assignment, mistake.student, submissions.with_edit(mistake))
     assert result.error is None
     assert result.lost() == sorted(mistake.fails), result.messages
     assert mistake.hint in result.messages[mistake.fails[0]], result.messages

@@ -39,6 +39,12 @@ def close(actual, expected, name: str, hint: str = "", atol: float = 1e-6, mista
     fail(f"{name} differs from the expected values (max error {err:.3g}). {hint}".strip())
 
 
+def choice(answer, options: str, name: str) -> None:
+    """``answer`` is one letter of ``options`` (the form of a multiple-choice answer, not whether it is right)."""
+    if not (isinstance(answer, str) and len(answer.strip()) == 1 and answer.strip().lower() in options):
+        fail(f"{name} must be one letter of {', '.join(repr(o) for o in options)} as a string; got {answer!r}.")
+
+
 def rows_sum_to_one(weights, name: str = "attention weights") -> None:
     """Each query's weights over the keys (last axis) are non-negative and sum to 1."""
     weights = np.asarray(weights, float)

@@ -56,17 +56,27 @@ def bleu_by_length(sources, hypotheses, references, edges=(4, 6, 8, 11)) -> dict
 NAMES = frozenset({"tom", "mary", "john", "boston", "alice", "paris", "london", "tokyo", "ken", "jack"})
 
 
-def copy_alignment(sources, hypotheses, attention) -> dict:
-    """How often a copied name or number gets its strongest weight on its own source position.
-
-    Counts the words in ``NAMES`` or made of digits that occur exactly once in a
-    source and once in its translation; ``attention[i]`` is (target × source).
-    """
-    hits = total = 0
-    for source, hypothesis, weights in zip(sources, hypotheses, attention):
+def copied_words(sources, hypotheses) -> list[tuple[int, int, int]]:
+    """(sentence, target position, source position) of each name or number copied once from source to translation."""
+    found = []
+    for i, (source, hypothesis) in enumerate(zip(sources, hypotheses)):
         src, hyp = source.split(), hypothesis.split()
-        for word in set(src) & set(hyp):
+        for word in sorted(set(src) & set(hyp)):
             if (word in NAMES or word.isdigit()) and src.count(word) == hyp.count(word) == 1:
-                total += 1
-                hits += int(np.argmax(weights[hyp.index(word)]) == src.index(word))
-    return {"hits": hits, "total": total, "fraction": hits / total if total else float("nan")}
+                found.append((i, hyp.index(word), src.index(word)))
+    return found
+
+
+def alignment(sources, hypotheses, attention) -> dict:
+    """How often a copied name or number that moved puts its strongest weight on its own source word.
+
+    Only words whose position in the translation differs from their position in the source count, so
+    attention that follows position alone (a diagonal) cannot score; a hit needs a strict maximum, so
+    uniform weights cannot either. ``attention[i]`` is (target × source).
+    """
+    moved = [(i, t, j) for i, t, j in copied_words(sources, hypotheses) if t != j]
+    hits = 0
+    for i, t, j in moved:
+        row = np.asarray(attention[i])[t] if t < len(attention[i]) else np.zeros(1)
+        hits += int(j < len(row) and row[j] > np.max(np.delete(row, j), initial=-np.inf))
+    return {"hits": hits, "total": len(moved), "fraction": hits / len(moved) if moved else 0.0}

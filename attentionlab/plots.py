@@ -1,4 +1,4 @@
-"""Plots shared by the notebooks: attention heatmaps and the √d_k scaling demo."""
+"""Plots shared by the notebooks: attention heatmaps, the √d scaling demo, BLEU by length, loss curves."""
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
@@ -51,5 +51,20 @@ def bleu_by_length(buckets: dict):
     ax.set(xlabel="source length (words)", ylabel="BLEU", title="BLEU by source length")
     ax.legend()
     ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def loss_curves(runs: dict):
+    """Training (dashed) and validation (solid) loss per epoch, one colour per model: {name: seq2seq.train(...)}."""
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    for i, (name, run) in enumerate(runs.items()):
+        epochs = np.arange(1, len(run["loss"]) + 1)
+        ax.plot(epochs, run["loss"], "--", color=f"C{i}")
+        ax.plot(epochs, run["val_loss"], "o-", color=f"C{i}", label=name)
+    ax.set(xlabel="epoch", ylabel="cross-entropy per target token",
+           title="Loss (dashed: training, solid: validation)")
+    ax.legend()
+    ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig

@@ -1,4 +1,4 @@
-"""Encoder–decoder plumbing shared by notebooks 4 and 5: encoder, model, training, greedy decoding.
+"""Encoder–decoder plumbing shared by notebooks 4 and 5: encoders, model, training, greedy decoding.
 
 The notebooks write the decoders. A decoder is a layer called as
 ``decoder(target_ids, encoder_outputs, source_mask, state)`` that returns
@@ -32,6 +32,42 @@ class Encoder(layers.Layer):
         mask = ops.not_equal(source_ids, PAD_ID)
         outputs, h, c = self.lstm(self.embedding(source_ids), mask=mask)
         return outputs, [h, c], mask
+
+
+class BiEncoder(layers.Layer):
+    """Bahdanau's encoder: a bidirectional LSTM (units / 2 each way); h_j joins both directions' outputs at j.
+
+    Returns (outputs (B, S, units), [h, c] of both directions joined, source mask (B, S)).
+    """
+
+    def __init__(self, vocab_size: int, embedding_dim: int, units: int, **kwargs):
+        super().__init__(**kwargs)
+        self.embedding = layers.Embedding(vocab_size, embedding_dim)
+        self.lstm = layers.Bidirectional(layers.LSTM(units // 2, return_sequences=True, return_state=True))
+
+    def call(self, source_ids):
+        mask = ops.not_equal(source_ids, PAD_ID)
+        outputs, h_fwd, c_fwd, h_bwd, c_bwd = self.lstm(self.embedding(source_ids), mask=mask)
+        state = [ops.concatenate([h_fwd, h_bwd], axis=-1), ops.concatenate([c_fwd, c_bwd], axis=-1)]
+        return outputs, state, mask
+
+
+def recur(step, inputs, state):
+    """Apply ``step(x_t, state) -> (output_t, state, weights_t)`` along the time axis of ``inputs`` (B, T, E).
+
+    For decoders whose step needs the previous state before it reads its input (Bahdanau's); returns
+    (outputs (B, T, ...), final state, weights (B, T, S)).
+    """
+    steps = tf.shape(inputs)[1]
+    outputs = tf.TensorArray(inputs.dtype, size=steps)
+    weights = tf.TensorArray(inputs.dtype, size=steps)
+
+    def body(t, state, outputs, weights):
+        output, state, w = step(inputs[:, t], state)
+        return t + 1, state, outputs.write(t, output), weights.write(t, w)
+
+    _, state, outputs, weights = tf.while_loop(lambda t, *_: t < steps, body, (0, list(state), outputs, weights))
+    return tf.transpose(outputs.stack(), [1, 0, 2]), state, tf.transpose(weights.stack(), [1, 0, 2])
 
 
 class Seq2Seq(keras.Model):
@@ -93,7 +129,7 @@ class EpochTimer(keras.callbacks.Callback):
 
 def train(model: Seq2Seq, corpus, epochs: int = 10, batch_size: int = 64, learning_rate: float = 2e-3,
           loss=None, seed: int = 0) -> dict:
-    """Fit on corpus.train with validation on corpus.val; return losses, epoch times and throughput."""
+    """Fit on corpus.train with validation on corpus.val; return losses (untrained too), epoch times, throughput."""
     loss = loss or keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=PAD_ID)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss)
     train_ds = batches(corpus.train, model.src_vocab, model.tgt_vocab, batch_size, shuffle=True, seed=seed)
@@ -102,9 +138,11 @@ def train(model: Seq2Seq, corpus, epochs: int = 10, batch_size: int = 64, learni
     smoke = int(os.environ.get(SMOKE, 0))  # tests of the grader: a few batches, the model stays untrained
     if smoke:
         epochs, train_ds, val_ds = 1, train_ds.take(smoke), val_ds.take(1)
+    initial_val_loss = model.evaluate(val_ds, verbose=0)  # where the curves start: the untrained model
     history = model.fit(train_ds, validation_data=val_ds, epochs=epochs, callbacks=[timer], shuffle=False,
                         verbose=2 if os.environ.get(QUIET) else 1)
     target_tokens = sum(len(es.split()) + 1 for _, es in corpus.train)
-    return {"loss": history.history["loss"], "val_loss": history.history["val_loss"],
+    return {"initial_val_loss": initial_val_loss,
+            "loss": history.history["loss"], "val_loss": history.history["val_loss"],
             "epoch_seconds": timer.seconds, "train_seconds": sum(timer.seconds),
             "tokens_per_second": target_tokens * epochs / sum(timer.seconds)}

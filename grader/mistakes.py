@@ -47,6 +47,8 @@ ALTERNATIVES = [
          'np.einsum("...qd,...kd->...qk", Q, K) / d_k**0.5'),
     Edit(NB1, "softmax-logsumexp", "softmax", "e = np.exp(shifted)\n    return e / np.sum(e, axis=axis, keepdims=True)",
          "return np.exp(shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True)))"),
+    # Trains both models (about 6 minutes to autograde): the other model handed in.
+    Edit(NB5, "choose-bahdanau", "choose", 'choice = "Luong"', 'choice = "Bahdanau"'),
 ]
 
 MISTAKES = [
@@ -84,10 +86,6 @@ MISTAKES = [
             ("test_pad_invariance",), "padding"),
     Mistake(NB3, "padding-mask-wrong-axis", "padding_mask", "[:, None, :]", "[:, :, None]",
             ("test_padding_mask", "test_combined_mask", "test_pad_invariance"), "(batch, 1, n)"),
-    # Trains the models: about 6 minutes to autograde. A cross-attention whose context ignores the encoder.
-    Mistake(NB5, "no-attention", "cross_attention", 'return ops.einsum("bts,bsu->btu", weights, keys), weights',
-            "return ops.zeros_like(query), weights",
-            ("test_cross_attention", "test_attention_decoder", "test_bleu_gate"), "all zeros"),
 ]
 
 
@@ -103,19 +101,55 @@ FAST_MISTAKES = [
     Mistake(NB4, "loss-mean-over-positions", "loss", "ops.maximum(ops.sum(mask), 1.0)",
             "ops.cast(ops.size(mask), per_token.dtype)", ("test_loss",),
             "number of real tokens"),
-    Mistake(NB5, "general-transposed", "scores", '"btu,uv,bsv->bts"', '"btu,vu,bsv->bts"',
+    Mistake(NB5, "general-transposed", "scores", '"btd,de,bse->bts"', '"btd,ed,bse->bts"',
             ("test_scores",), "wrong side"),
     Mistake(NB5, "additive-swapped", "scores", "ops.matmul(keys, W1)", "ops.matmul(keys, W2)",
             ("test_scores",), "additive_score"),
-    Mistake(NB5, "mean-context", "cross_attention", 'return ops.einsum("bts,bsu->btu", weights, keys), weights',
+    Mistake(NB5, "no-scaling", "cross_attention", "general_score(query, keys, self.W) / self.units**0.5",
+            "general_score(query, keys, self.W)", ("test_cross_attention",), "√d"),
+    Mistake(NB5, "additive-scaled", "cross_attention", "additive_score(query, keys, self.W1, self.W2, self.v)",
+            "additive_score(query, keys, self.W1, self.W2, self.v) / self.units**0.5",
+            ("test_cross_attention",), "v learns its scale"),
+    Mistake(NB5, "mean-context", "cross_attention", 'return ops.einsum("bts,bsd->btd", weights, keys), weights',
             "return ops.repeat(ops.mean(keys, axis=1, keepdims=True), ops.shape(query)[1], axis=1), weights",
-            ("test_cross_attention",), "weights @ keys"),
+            ("test_cross_attention",), "not the mean of the keys"),
     Mistake(NB5, "no-softmax", "cross_attention", "weights = ops.softmax(scores, axis=-1)",
             "weights = scores", ("test_cross_attention",), "softmax"),
     Mistake(NB5, "padding-not-masked", "cross_attention", "scores = ops.where(ops.expand_dims(mask, 1), scores, -1e9)",
             "pass", ("test_cross_attention",), "padded source positions"),
-    Mistake(NB5, "decoder-no-context", "attention_decoder", "ops.concatenate([x, context], axis=-1)", "x",
-            ("test_attention_decoder",), "do not depend on the encoder outputs"),
+    Mistake(NB5, "position-only", "cross_attention", "scores = ops.where(ops.expand_dims(mask, 1), scores, -1e9)",
+            "scores = -ops.abs(ops.expand_dims(ops.arange(ops.shape(query)[1]), 1) - ops.arange(ops.shape(keys)[1]))\n"
+            "        scores = ops.where(ops.expand_dims(mask, 1), ops.cast(scores, query.dtype), -1e9)",
+            ("test_cross_attention",), "score with this layer's weights"),
+    # A cross-attention whose context ignores the encoder: every layer built on it fails.
+    Mistake(NB5, "no-attention", "cross_attention", 'return ops.einsum("bts,bsd->btd", weights, keys), weights', "return ops.zeros_like(query), weights",
+            ("test_cross_attention", "test_luong_decoder", "test_bahdanau_step"), "weights @ keys"),
+    Mistake(NB5, "luong-no-context", "luong_decoder", "self.W_c(ops.concatenate([context, s], axis=-1))",
+            "self.W_c(s)", ("test_luong_decoder",), "do not depend on the encoder outputs"),
+    Mistake(NB5, "luong-no-initial-state", "luong_decoder", ", initial_state=state)", ")",
+            ("test_luong_decoder",), "initial_state=state"),
+    Mistake(NB5, "bahdanau-luong-state", "bahdanau_decoder", """context, weights = self.attention(ops.expand_dims(state[0], 1), encoder_outputs, source_mask)
+        context = context[:, 0]
+        s, state = self.cell(ops.concatenate([y, context], axis=-1), state)""",
+            """s, state = self.cell(ops.concatenate([y, ops.zeros_like(state[0])], axis=-1), state)
+        context, weights = self.attention(ops.expand_dims(s, 1), encoder_outputs, source_mask)
+        context = context[:, 0]""", ("test_bahdanau_step",), "previous state"),
+    Mistake(NB5, "bahdanau-context-ignored", "bahdanau_decoder", "ops.concatenate([y, context], axis=-1), state)",
+            "ops.concatenate([y, ops.zeros_like(context)], axis=-1), state)", ("test_bahdanau_step",), "[y; c_t]"),
+    Mistake(NB5, "question-scaling", "answer_scaling", '"b"', '"d"', ("test_answer_scaling",), "Reread section 2"),
+]
+
+
+# Other correct answers of the training notebooks, graded without training: they lose only the cells that
+# need a trained model, as the untrained reference does.
+FAST_ALTERNATIVES = [
+    Edit(NB5, "additive-broadcast", "scores", "ops.expand_dims(ops.matmul(keys, W1), 1)",
+         "ops.matmul(keys, W1)[:, None, :, :]"),
+    Edit(NB5, "luong-state-first", "luong_decoder", "ops.concatenate([context, s], axis=-1)",
+         "ops.concatenate([s, context], axis=-1)"),
+    Edit(NB5, "bahdanau-context-first", "bahdanau_decoder", "ops.concatenate([y, context], axis=-1), state)",
+         "ops.concatenate([context, y], axis=-1), state)"),
+    Edit(NB5, "answer-upper-case", "answer_scaling", '"b"', '" B "'),
 ]
 
 

@@ -68,13 +68,17 @@ def masked_loss(loss_fn):
                                per_token[real].sum() / real.size})
 
 
-def test_bleu(translate):
-    """The grader's own sacreBLEU of ``translate`` on the held-out test split."""
+def test_split() -> list[tuple[str, str]]:
+    """The held-out test pairs; a missing or corrupt corpus is the grader's error, never a score."""
     try:
-        corpus = data.load_corpus()
+        return data.load_corpus().test
     except data.DataError as exc:
         raise SetupError(str(exc)) from None
-    return metrics.evaluate(translate, corpus.test)
+
+
+def test_bleu(translate):
+    """The grader's own sacreBLEU of ``translate`` on the held-out test split."""
+    return metrics.evaluate(translate, test_split())
 
 
 @hidden_check("test_bleu", "translate")

@@ -58,3 +58,17 @@ def randomise_weights(layer, seed: int = 0, scale: float = 0.3) -> None:
     """
     rng = np.random.default_rng(seed)
     layer.set_weights([(rng.standard_normal(w.shape) * scale).astype("float32") for w in layer.get_weights()])
+
+
+def one_letter(answer, options: str, name: str) -> None:
+    """``answer`` is one of the letters ``options`` (any case, spaces around allowed): the form of a choice."""
+    if not isinstance(answer, str) or answer.strip().lower() not in set(options):
+        fail(f"{name} must be one letter among {', '.join(options)}, as a string (e.g. \"{options[0]}\"), "
+             f"not {answer!r}.")
+
+
+def positive_number(answer, name: str) -> None:
+    """``answer`` is a positive, finite int or float: the form of a numeric answer."""
+    numeric = isinstance(answer, (int, float, np.integer, np.floating)) and not isinstance(answer, bool)
+    if not numeric or not np.isfinite(answer) or answer <= 0:
+        fail(f"{name} must be a positive number (an int or a float), not {answer!r}.")

@@ -1,4 +1,4 @@
-"""Plots shared by the notebooks: attention heatmaps and the √d_k scaling demo."""
+"""Plots shared by the notebooks: attention heatmaps and the √d scaling demo."""
 from __future__ import annotations
 
 import matplotlib.pyplot as plt

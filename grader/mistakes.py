@@ -43,15 +43,20 @@ NB5 = "05_cross_attention"
 
 # Correct answers that differ from the reference (another formula, another decision): full marks each.
 ALTERNATIVES = [
-    Edit(NB1, "sdpa-einsum", "sdpa", "Q @ np.swapaxes(K, -1, -2) / np.sqrt(d_k)",
-         'np.einsum("...qd,...kd->...qk", Q, K) / d_k**0.5'),
+    Edit(NB1, "sdpa-einsum", "sdpa", "Q @ np.swapaxes(K, -1, -2) / np.sqrt(d)",
+         'np.einsum("...td,...sd->...ts", Q, K) / d**0.5'),
     Edit(NB1, "softmax-logsumexp", "softmax", "e = np.exp(shifted)\n    return e / np.sum(e, axis=axis, keepdims=True)",
          "return np.exp(shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True)))"),
+    Edit(NB1, "sdpa-additive-mask", "sdpa", "scores = np.where(mask, scores, -1e9)",
+         "scores = scores + np.where(mask, 0.0, -1e9)"),
+    Edit(NB1, "split-heads-moveaxis", "mha", "return np.swapaxes(X, -2, -3)", "return np.moveaxis(X, -2, -3)"),
+    Edit(NB1, "memory-float", "q_memory", "answer_memory = 16 * 8 * 1024 * 1024 * 4", "answer_memory = 5.36870912e8"),
+    Edit(NB1, "scaling-upper-case", "q_scaling", 'answer_scaling = "b"', 'answer_scaling = " B "'),
 ]
 
 MISTAKES = [
-    Mistake(NB1, "no-scaling", "sdpa", "/ np.sqrt(d_k)", "",
-            ("test_sdpa_values",), "√d_k"),
+    Mistake(NB1, "no-scaling", "sdpa", "/ np.sqrt(d)", "",
+            ("test_sdpa_values",), "√d"),
     Mistake(NB1, "softmax-wrong-axis", "sdpa", "softmax(scores, axis=-1)", "softmax(scores, axis=-2)",
             ("test_sdpa_weights", "test_sdpa_values", "test_sdpa_mask"), "axis=-1"),
     Mistake(NB1, "mask-ignored", "sdpa", "scores = np.where(mask, scores, -1e9)", "pass",
@@ -60,6 +65,10 @@ MISTAKES = [
             ("test_sdpa_mask",), "inverted"),
     Mistake(NB1, "softmax-unstable", "softmax", "x - np.max(x, axis=axis, keepdims=True)", "x",
             ("test_softmax",), "Subtract the maximum"),
+    Mistake(NB1, "scaling-by-d-is-the-same", "q_scaling", 'answer_scaling = "b"', 'answer_scaling = "c"',
+            ("test_q_scaling",), "Reread section 3"),
+    Mistake(NB1, "memory-one-head", "q_memory", "16 * 8 * 1024", "16 * 1024",
+            ("test_q_memory",), "Reread section 5"),
     Mistake(NB2, "mha-no-scaling", "numpy_mha", " / np.sqrt(key_dim)", "",
             ("test_numpy_mha_values",), "√key_dim"),
     Mistake(NB2, "mha-softmax-wrong-axis", "numpy_mha", "softmax(scores, axis=-1)", "softmax(scores, axis=-2)",

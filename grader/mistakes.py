@@ -52,6 +52,18 @@ ALTERNATIVES = [
     Edit(NB1, "split-heads-moveaxis", "mha", "return np.swapaxes(X, -2, -3)", "return np.moveaxis(X, -2, -3)"),
     Edit(NB1, "memory-float", "q_memory", "answer_memory = 16 * 8 * 1024 * 1024 * 4", "answer_memory = 5.36870912e8"),
     Edit(NB1, "scaling-upper-case", "q_scaling", 'answer_scaling = "b"', 'answer_scaling = " B "'),
+    Edit(NB2, "mha-scores-matmul", "numpy_mha", 'np.einsum("bhtk,bhsk->bhts", Q, K)', "Q @ np.swapaxes(K, -1, -2)"),
+    Edit(NB2, "mha-mask-new-axis", "numpy_mha", "np.expand_dims(mask, -3)", "mask[:, None]"),
+    Edit(NB2, "params-closed-form", "param_count",
+         "    query = d_query * num_heads * key_dim\n    key = d_value * num_heads * key_dim\n"
+         "    value = d_value * num_heads * value_dim\n    output = num_heads * value_dim * output_dim\n"
+         "    if use_bias:\n        query += num_heads * key_dim\n        key += num_heads * key_dim\n"
+         "        value += num_heads * value_dim\n        output += output_dim\n    return query + key + value + output",
+         "    kernels = num_heads * (key_dim * (d_query + d_value) + value_dim * (d_value + output_dim))\n"
+         "    biases = num_heads * (2 * key_dim + value_dim) + output_dim if use_bias else 0\n"
+         "    return kernels + biases"),
+    Edit(NB2, "params-as-float", "q_params", "kernels + biases", "394240.0"),
+    Edit(NB2, "cross-spaces-upper-case", "q_cross", 'answer_cross = "a"', "answer_cross = ' A'"),
 ]
 
 MISTAKES = [
@@ -69,8 +81,8 @@ MISTAKES = [
             ("test_q_scaling",), "Reread section 3"),
     Mistake(NB1, "memory-one-head", "q_memory", "16 * 8 * 1024", "16 * 1024",
             ("test_q_memory",), "Reread section 5"),
-    Mistake(NB2, "mha-no-scaling", "numpy_mha", " / np.sqrt(key_dim)", "",
-            ("test_numpy_mha_values",), "√key_dim"),
+    Mistake(NB2, "mha-no-scaling", "numpy_mha", " / np.sqrt(d)", "",
+            ("test_numpy_mha_values",), "√d"),
     Mistake(NB2, "mha-softmax-wrong-axis", "numpy_mha", "softmax(scores, axis=-1)", "softmax(scores, axis=-2)",
             ("test_numpy_mha_values", "test_numpy_mha_mask"), "axis=-1"),
     Mistake(NB2, "mha-no-projection-biases", "numpy_mha", " + bias[:, None, :]", "",
@@ -81,6 +93,12 @@ MISTAKES = [
             ("test_param_count",), "output projection's bias"),
     Mistake(NB2, "params-key-from-query", "param_count", "key = d_value * num_heads", "key = d_query * num_heads",
             ("test_param_count",), "d_value rows"),
+    Mistake(NB2, "cross-swapped", "q_cross", 'answer_cross = "a"', 'answer_cross = "b"',
+            ("test_q_cross",), "Reread section 1"),
+    Mistake(NB2, "params-without-biases", "q_params", "kernels + biases", "kernels",
+            ("test_q_params",), "Reread section 2"),
+    Mistake(NB2, "heads-add-parameters", "q_heads", 'answer_heads = "c"', 'answer_heads = "a"',
+            ("test_q_heads",), "Reread section 4"),
     Mistake(NB3, "causal-reversed", "causal_mask", "np.tril(", "np.triu(",
             ("test_causal_mask", "test_combined_mask", "test_no_future_leak"), "future"),
     Mistake(NB3, "causal-without-diagonal", "causal_mask", "dtype=bool))", "dtype=bool), k=-1)",

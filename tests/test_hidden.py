@@ -71,7 +71,7 @@ def test_keras_mha_checks_name_the_mistake():
 
     from grader.hidden import keras_mha as k
 
-    for switches, fix in [(dict(scale=1.0), "√key_dim"), (dict(axis=-2), "axis=-1"),
+    for switches, fix in [(dict(scale=1.0), "√d"), (dict(axis=-2), "axis=-1"),
                           (dict(qkv_bias=False), "biases"), (dict(out_bias=False), "output bias")]:
         with pytest.raises(AssertionError, match=fix):
             k.numpy_mha_values(lambda layer, q, v, mask=None: k._numpy_mha(layer, q, v, mask, **switches))

@@ -64,6 +64,15 @@ ALTERNATIVES = [
          "    return kernels + biases"),
     Edit(NB2, "params-as-float", "q_params", "kernels + biases", "394240.0"),
     Edit(NB2, "cross-spaces-upper-case", "q_cross", 'answer_cross = "a"', "answer_cross = ' A'"),
+    Edit(NB3, "causal-triu-transposed", "causal_mask", "np.tril(np.ones((n, n), dtype=bool))",
+         "np.triu(np.ones((n, n), dtype=bool)).T"),
+    Edit(NB3, "padding-expand-dims", "padding_mask", "(token_ids != 0)[:, None, :]", "np.expand_dims(token_ids != 0, axis=1)"),
+    Edit(NB3, "keras-causal-flag", "masked_attention",
+         "    mask = combined_mask(token_ids) if causal else padding_mask(token_ids)\n"
+         "    return layer(embeddings, embeddings, attention_mask=mask)",
+         "    return layer(embeddings, embeddings, attention_mask=padding_mask(token_ids), use_causal_mask=causal)"),
+    Edit(NB3, "pairs-as-float", "q_pairs", "10 * 11 // 2", "55.0"),
+    Edit(NB3, "causal-upper-case", "q_causal", 'answer_causal = "d"', 'answer_causal = "D"'),
 ]
 
 MISTAKES = [
@@ -111,6 +120,12 @@ MISTAKES = [
             ("test_pad_invariance",), "padding"),
     Mistake(NB3, "padding-mask-wrong-axis", "padding_mask", "[:, None, :]", "[:, :, None]",
             ("test_padding_mask", "test_combined_mask", "test_pad_invariance"), "(batch, 1, n)"),
+    Mistake(NB3, "causal-sees-everything", "q_causal", 'answer_causal = "d"', 'answer_causal = "a"',
+            ("test_q_causal",), "Reread section 3"),
+    Mistake(NB3, "pairs-without-diagonal", "q_pairs", "10 * 11 // 2", "10 * 9 // 2",
+            ("test_q_pairs",), "remember the diagonal"),
+    Mistake(NB3, "trap-raises", "q_trap", 'answer_trap = "c"', 'answer_trap = "b"',
+            ("test_q_trap",), "Reread section 5"),
     # Trains the models: about 6 minutes to autograde. A cross-attention whose context ignores the encoder.
     Mistake(NB5, "no-attention", "cross_attention", 'return ops.einsum("bts,bsu->btu", weights, keys), weights',
             "return ops.zeros_like(query), weights",

@@ -136,6 +136,15 @@ MISTAKES = [
 # Mistakes in the notebooks that train, graded without training (tests/test_fast_mistakes.py): each fails
 # its own cell, and the untrained model fails the BLEU cell as the untrained reference does.
 FAST_MISTAKES = [
+    Mistake(NB4, "encoder-no-sequences", "encoder", "layers.LSTM(units, return_sequences=True, return_state=True)",
+            "layers.LSTM(units, return_state=True)", ("test_encoder",), "return_sequences=True"),
+    Mistake(NB4, "encoder-no-state", "encoder", "layers.LSTM(units, return_sequences=True, return_state=True)",
+            "layers.LSTM(units, return_sequences=True)", ("test_encoder",), "return_state=True"),
+    Mistake(NB4, "decoder-no-sequences", "decoder", "layers.LSTM(units, return_sequences=True, return_state=True)",
+            "layers.LSTM(units, return_state=True)", ("test_decoder",), "return_sequences=True"),
+    Mistake(NB4, "state-size-h-only", "q_state_size", "2 * UNITS", "UNITS", ("test_q_state_size",), "Reread section 3"),
+    Mistake(NB4, "bottleneck-noise", "q_bottleneck", 'answer_bottleneck = "b"', 'answer_bottleneck = "a"',
+            ("test_q_bottleneck",), "Reread the introduction and section 9"),
     Mistake(NB4, "encoder-no-mask", "encoder", "self.embedding(source_ids), mask=mask)",
             "self.embedding(source_ids))", ("test_encoder",), "mask="),
     Mistake(NB4, "decoder-ignores-state", "decoder", ", initial_state=state)", ")",
@@ -158,6 +167,22 @@ FAST_MISTAKES = [
             "pass", ("test_cross_attention",), "padded source positions"),
     Mistake(NB5, "decoder-no-context", "attention_decoder", "ops.concatenate([x, context], axis=-1)", "x",
             ("test_attention_decoder",), "do not depend on the encoder outputs"),
+]
+
+
+# Correct answers that differ from the reference in the notebooks that train, graded without training
+# (tests/test_fast_mistakes.py): each loses only the BLEU cell, as the untrained reference does.
+FAST_ALTERNATIVES = [
+    Edit(NB4, "encoder-mask-greater", "encoder", "ops.not_equal(source_ids, text.PAD_ID)", "ops.greater(source_ids, 0)"),
+    Edit(NB4, "decoder-state-list", "decoder",
+         "x, h, c = self.lstm(self.embedding(target_ids), initial_state=state)\n"
+         "        return self.logits(self.combine(x)), [h, c], None",
+         "x, *state = self.lstm(self.embedding(target_ids), initial_state=state)\n"
+         "        return self.logits(self.combine(x)), state, None"),
+    Edit(NB4, "loss-divide-no-nan", "loss", "ops.sum(per_token * mask) / ops.maximum(ops.sum(mask), 1.0)",
+         "ops.divide_no_nan(ops.sum(per_token * mask), ops.sum(mask))"),
+    Edit(NB4, "state-size-literal", "q_state_size", "2 * UNITS", "256.0"),
+    Edit(NB4, "bottleneck-upper-case", "q_bottleneck", 'answer_bottleneck = "b"', 'answer_bottleneck = "B "'),
 ]
 
 

@@ -36,3 +36,9 @@ def test_training_notebook_mistake_fails_its_cell_with_a_fix(grading_dir, untrai
     assert result.error is None
     assert set(result.lost()) == set(mistake.fails) | BLEU_CELLS[mistake.assignment], result.messages
     assert mistake.hint in result.messages[mistake.fails[0]], result.messages
+
+
+@pytest.mark.parametrize("edit", mistakes.FAST_ALTERNATIVES, ids=lambda e: f"{e.assignment}:{e.name}")
+def test_training_notebook_alternative_loses_only_the_bleu_cells(grading_dir, untrained, edit):
+    result = grade(submissions.with_edit(edit), edit.assignment, edit.student)
+    assert result.error is None and set(result.lost()) == BLEU_CELLS[edit.assignment], result.messages

@@ -58,7 +58,8 @@ ALTERNATIVES = [
          "    query = d_query * num_heads * key_dim\n    key = d_value * num_heads * key_dim\n"
          "    value = d_value * num_heads * value_dim\n    output = num_heads * value_dim * output_dim\n"
          "    if use_bias:\n        query += num_heads * key_dim\n        key += num_heads * key_dim\n"
-         "        value += num_heads * value_dim\n        output += output_dim\n    return query + key + value + output",
+         "        value += num_heads * value_dim\n        output += output_dim\n"
+         "    return query + key + value + output",
          "    kernels = num_heads * (key_dim * (d_query + d_value) + value_dim * (d_value + output_dim))\n"
          "    biases = num_heads * (2 * key_dim + value_dim) + output_dim if use_bias else 0\n"
          "    return kernels + biases"),
@@ -66,7 +67,8 @@ ALTERNATIVES = [
     Edit(NB2, "cross-spaces-upper-case", "q_cross", 'answer_cross = "a"', "answer_cross = ' A'"),
     Edit(NB3, "causal-triu-transposed", "causal_mask", "np.tril(np.ones((n, n), dtype=bool))",
          "np.triu(np.ones((n, n), dtype=bool)).T"),
-    Edit(NB3, "padding-expand-dims", "padding_mask", "(token_ids != 0)[:, None, :]", "np.expand_dims(token_ids != 0, axis=1)"),
+    Edit(NB3, "padding-expand-dims", "padding_mask", "(token_ids != 0)[:, None, :]",
+         "np.expand_dims(token_ids != 0, axis=1)"),
     Edit(NB3, "keras-causal-flag", "masked_attention",
          "    mask = combined_mask(token_ids) if causal else padding_mask(token_ids)\n"
          "    return layer(embeddings, embeddings, attention_mask=mask)",
@@ -173,7 +175,8 @@ FAST_MISTAKES = [
 # Correct answers that differ from the reference in the notebooks that train, graded without training
 # (tests/test_fast_mistakes.py): each loses only the BLEU cell, as the untrained reference does.
 FAST_ALTERNATIVES = [
-    Edit(NB4, "encoder-mask-greater", "encoder", "ops.not_equal(source_ids, text.PAD_ID)", "ops.greater(source_ids, 0)"),
+    Edit(NB4, "encoder-mask-greater", "encoder", "ops.not_equal(source_ids, text.PAD_ID)",
+         "ops.greater(source_ids, 0)"),
     Edit(NB4, "decoder-state-list", "decoder",
          "x, h, c = self.lstm(self.embedding(target_ids), initial_state=state)\n"
          "        return self.logits(self.combine(x)), [h, c], None",

@@ -147,7 +147,8 @@ def _diagnose(numpy_mha, layer, query, value, name):
     if not np.allclose(w, ref_w, atol=ATOL):
         rows_sum_to_one(w, f"weights for {name}")
         close(w, ref_w, f"weights for {name}",
-              "The weights are the softmax over the keys of the scores (Q·Kᵀ)/√d (d = key_dim), with Q = query projected by the query kernel "
+              "The weights are the softmax over the keys of the scores (Q·Kᵀ)/√d (d = key_dim), with Q = query "
+              "projected by the query kernel "
               "plus its bias and K = value projected by the key kernel plus its bias, one per head.", atol=ATOL)
     close(out, ref, f"output for {name}",
           "Weight the value vectors (value projected by the value kernel plus its bias) with the weights, then "
@@ -236,4 +237,5 @@ def q_params(answer):
 def q_heads(answer):
     """What several heads add, at equal width."""
     questions.choice(answer, "c", "Reread section 4 (what several heads buy): how many softmaxes does a query get "
-                                  "per head, and what happens to the parameter count when key_dim = d_model / num_heads?")
+                                  "per head, and what happens to the parameter count when "
+                                  "key_dim = d_model / num_heads?")

@@ -110,7 +110,7 @@ def sdpa_mask(attention):
 
 @hidden_check("test_sdpa_permutation", "scaled_dot_product_attention")
 def sdpa_permutation(attention):
-    """Permuting the key–value pairs leaves the output unchanged (invariance); permuting queries permutes it (equivariance)."""
+    """Permuting the key–value pairs leaves the output unchanged (invariance); permuting queries permutes it."""
     rng = np.random.default_rng(fresh(5))
     Q, K, V = _qkv(rng, (2,), T=5, S=7)
     out, _ = attention(Q, K, V)
@@ -170,7 +170,8 @@ def mha_values(multi_head_attention, attention, split_heads, combine_heads):
     X = rng.standard_normal((2, 5, 12))
     shape(split_heads(X, 3), (2, 3, 5, 4), "split_heads of (2, 5, 12) into 3 heads")
     close(split_heads(X, 3)[:, 1], X[..., 4:8], "head 1 of split_heads",
-          "Reshape to (..., n, num_heads, d) and swap the n and num_heads axes, so head j takes columns j*d..(j+1)*d-1.")
+          "Reshape to (..., n, num_heads, d) and swap the n and num_heads axes, so head j takes columns "
+          "j*d..(j+1)*d-1.")
     close(combine_heads(split_heads(X, 3)), X, "combine_heads(split_heads(X))", "combine_heads must undo split_heads.")
     x_q, x_kv = rng.standard_normal((2, 4, 6)), rng.standard_normal((2, 5, 10))
     mask = np.tril(np.ones((4, 5), bool))[None].repeat(2, 0)

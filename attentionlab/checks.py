@@ -39,12 +39,6 @@ def close(actual, expected, name: str, hint: str = "", atol: float = 1e-6, mista
     fail(f"{name} differs from the expected values (max error {err:.3g}). {hint}".strip())
 
 
-def choice(answer, options: str, name: str) -> None:
-    """``answer`` is one letter of ``options`` (the form of a multiple-choice answer, not whether it is right)."""
-    if not (isinstance(answer, str) and len(answer.strip()) == 1 and answer.strip().lower() in options):
-        fail(f"{name} must be one letter of {', '.join(repr(o) for o in options)} as a string; got {answer!r}.")
-
-
 def rows_sum_to_one(weights, name: str = "attention weights") -> None:
     """Each query's weights over the keys (last axis) are non-negative and sum to 1."""
     weights = np.asarray(weights, float)
@@ -64,3 +58,17 @@ def randomise_weights(layer, seed: int = 0, scale: float = 0.3) -> None:
     """
     rng = np.random.default_rng(seed)
     layer.set_weights([(rng.standard_normal(w.shape) * scale).astype("float32") for w in layer.get_weights()])
+
+
+def one_letter(answer, options: str, name: str) -> None:
+    """``answer`` is one of the letters ``options`` (any case, spaces around allowed): the form of a choice."""
+    if not isinstance(answer, str) or answer.strip().lower() not in set(options):
+        fail(f"{name} must be one letter among {', '.join(options)}, as a string (e.g. \"{options[0]}\"), "
+             f"not {answer!r}.")
+
+
+def positive_number(answer, name: str) -> None:
+    """``answer`` is a positive, finite int or float: the form of a numeric answer."""
+    numeric = isinstance(answer, (int, float, np.integer, np.floating)) and not isinstance(answer, bool)
+    if not numeric or not np.isfinite(answer) or answer <= 0:
+        fail(f"{name} must be a positive number (an int or a float), not {answer!r}.")

@@ -43,17 +43,45 @@ NB5 = "05_cross_attention"
 
 # Correct answers that differ from the reference (another formula, another decision): full marks each.
 ALTERNATIVES = [
-    Edit(NB1, "sdpa-einsum", "sdpa", "Q @ np.swapaxes(K, -1, -2) / np.sqrt(d_k)",
-         'np.einsum("...qd,...kd->...qk", Q, K) / d_k**0.5'),
+    Edit(NB1, "sdpa-einsum", "sdpa", "Q @ np.swapaxes(K, -1, -2) / np.sqrt(d)",
+         'np.einsum("...td,...sd->...ts", Q, K) / d**0.5'),
     Edit(NB1, "softmax-logsumexp", "softmax", "e = np.exp(shifted)\n    return e / np.sum(e, axis=axis, keepdims=True)",
          "return np.exp(shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True)))"),
+    Edit(NB1, "sdpa-additive-mask", "sdpa", "scores = np.where(mask, scores, -1e9)",
+         "scores = scores + np.where(mask, 0.0, -1e9)"),
+    Edit(NB1, "split-heads-moveaxis", "mha", "return np.swapaxes(X, -2, -3)", "return np.moveaxis(X, -2, -3)"),
+    Edit(NB1, "memory-float", "q_memory", "answer_memory = 16 * 8 * 1024 * 1024 * 4", "answer_memory = 5.36870912e8"),
+    Edit(NB1, "scaling-upper-case", "q_scaling", 'answer_scaling = "b"', 'answer_scaling = " B "'),
+    Edit(NB2, "mha-scores-matmul", "numpy_mha", 'np.einsum("bhtk,bhsk->bhts", Q, K)', "Q @ np.swapaxes(K, -1, -2)"),
+    Edit(NB2, "mha-mask-new-axis", "numpy_mha", "np.expand_dims(mask, -3)", "mask[:, None]"),
+    Edit(NB2, "params-closed-form", "param_count",
+         "    query = d_query * num_heads * key_dim\n    key = d_value * num_heads * key_dim\n"
+         "    value = d_value * num_heads * value_dim\n    output = num_heads * value_dim * output_dim\n"
+         "    if use_bias:\n        query += num_heads * key_dim\n        key += num_heads * key_dim\n"
+         "        value += num_heads * value_dim\n        output += output_dim\n"
+         "    return query + key + value + output",
+         "    kernels = num_heads * (key_dim * (d_query + d_value) + value_dim * (d_value + output_dim))\n"
+         "    biases = num_heads * (2 * key_dim + value_dim) + output_dim if use_bias else 0\n"
+         "    return kernels + biases"),
+    Edit(NB2, "params-as-float", "q_params", "kernels + biases", "394240.0"),
+    Edit(NB2, "cross-spaces-upper-case", "q_cross", 'answer_cross = "a"', "answer_cross = ' A'"),
+    Edit(NB3, "causal-triu-transposed", "causal_mask", "np.tril(np.ones((n, n), dtype=bool))",
+         "np.triu(np.ones((n, n), dtype=bool)).T"),
+    Edit(NB3, "padding-expand-dims", "padding_mask", "(token_ids != 0)[:, None, :]",
+         "np.expand_dims(token_ids != 0, axis=1)"),
+    Edit(NB3, "keras-causal-flag", "masked_attention",
+         "    mask = combined_mask(token_ids) if causal else padding_mask(token_ids)\n"
+         "    return layer(embeddings, embeddings, attention_mask=mask)",
+         "    return layer(embeddings, embeddings, attention_mask=padding_mask(token_ids), use_causal_mask=causal)"),
+    Edit(NB3, "pairs-as-float", "q_pairs", "10 * 11 // 2", "55.0"),
+    Edit(NB3, "causal-upper-case", "q_causal", 'answer_causal = "d"', 'answer_causal = "D"'),
     # Trains both models (about 6 minutes to autograde): the other model handed in.
     Edit(NB5, "choose-bahdanau", "choose", 'choice = "Luong"', 'choice = "Bahdanau"'),
 ]
 
 MISTAKES = [
-    Mistake(NB1, "no-scaling", "sdpa", "/ np.sqrt(d_k)", "",
-            ("test_sdpa_values",), "√d_k"),
+    Mistake(NB1, "no-scaling", "sdpa", "/ np.sqrt(d)", "",
+            ("test_sdpa_values",), "√d"),
     Mistake(NB1, "softmax-wrong-axis", "sdpa", "softmax(scores, axis=-1)", "softmax(scores, axis=-2)",
             ("test_sdpa_weights", "test_sdpa_values", "test_sdpa_mask"), "axis=-1"),
     Mistake(NB1, "mask-ignored", "sdpa", "scores = np.where(mask, scores, -1e9)", "pass",
@@ -62,8 +90,12 @@ MISTAKES = [
             ("test_sdpa_mask",), "inverted"),
     Mistake(NB1, "softmax-unstable", "softmax", "x - np.max(x, axis=axis, keepdims=True)", "x",
             ("test_softmax",), "Subtract the maximum"),
-    Mistake(NB2, "mha-no-scaling", "numpy_mha", " / np.sqrt(key_dim)", "",
-            ("test_numpy_mha_values",), "√key_dim"),
+    Mistake(NB1, "scaling-by-d-is-the-same", "q_scaling", 'answer_scaling = "b"', 'answer_scaling = "c"',
+            ("test_q_scaling",), "Reread section 3"),
+    Mistake(NB1, "memory-one-head", "q_memory", "16 * 8 * 1024", "16 * 1024",
+            ("test_q_memory",), "Reread section 5"),
+    Mistake(NB2, "mha-no-scaling", "numpy_mha", " / np.sqrt(d)", "",
+            ("test_numpy_mha_values",), "√d"),
     Mistake(NB2, "mha-softmax-wrong-axis", "numpy_mha", "softmax(scores, axis=-1)", "softmax(scores, axis=-2)",
             ("test_numpy_mha_values", "test_numpy_mha_mask"), "axis=-1"),
     Mistake(NB2, "mha-no-projection-biases", "numpy_mha", " + bias[:, None, :]", "",
@@ -74,6 +106,12 @@ MISTAKES = [
             ("test_param_count",), "output projection's bias"),
     Mistake(NB2, "params-key-from-query", "param_count", "key = d_value * num_heads", "key = d_query * num_heads",
             ("test_param_count",), "d_value rows"),
+    Mistake(NB2, "cross-swapped", "q_cross", 'answer_cross = "a"', 'answer_cross = "b"',
+            ("test_q_cross",), "Reread section 1"),
+    Mistake(NB2, "params-without-biases", "q_params", "kernels + biases", "kernels",
+            ("test_q_params",), "Reread section 2"),
+    Mistake(NB2, "heads-add-parameters", "q_heads", 'answer_heads = "c"', 'answer_heads = "a"',
+            ("test_q_heads",), "Reread section 4"),
     Mistake(NB3, "causal-reversed", "causal_mask", "np.tril(", "np.triu(",
             ("test_causal_mask", "test_combined_mask", "test_no_future_leak"), "future"),
     Mistake(NB3, "causal-without-diagonal", "causal_mask", "dtype=bool))", "dtype=bool), k=-1)",
@@ -86,12 +124,27 @@ MISTAKES = [
             ("test_pad_invariance",), "padding"),
     Mistake(NB3, "padding-mask-wrong-axis", "padding_mask", "[:, None, :]", "[:, :, None]",
             ("test_padding_mask", "test_combined_mask", "test_pad_invariance"), "(batch, 1, n)"),
+    Mistake(NB3, "causal-sees-everything", "q_causal", 'answer_causal = "d"', 'answer_causal = "a"',
+            ("test_q_causal",), "Reread section 3"),
+    Mistake(NB3, "pairs-without-diagonal", "q_pairs", "10 * 11 // 2", "10 * 9 // 2",
+            ("test_q_pairs",), "remember the diagonal"),
+    Mistake(NB3, "trap-raises", "q_trap", 'answer_trap = "c"', 'answer_trap = "b"',
+            ("test_q_trap",), "Reread section 5"),
 ]
 
 
 # Mistakes in the notebooks that train, graded without training (tests/test_fast_mistakes.py): each fails
 # its own cell, and the untrained model fails the BLEU cell as the untrained reference does.
 FAST_MISTAKES = [
+    Mistake(NB4, "encoder-no-sequences", "encoder", "layers.LSTM(units, return_sequences=True, return_state=True)",
+            "layers.LSTM(units, return_state=True)", ("test_encoder",), "return_sequences=True"),
+    Mistake(NB4, "encoder-no-state", "encoder", "layers.LSTM(units, return_sequences=True, return_state=True)",
+            "layers.LSTM(units, return_sequences=True)", ("test_encoder",), "return_state=True"),
+    Mistake(NB4, "decoder-no-sequences", "decoder", "layers.LSTM(units, return_sequences=True, return_state=True)",
+            "layers.LSTM(units, return_state=True)", ("test_decoder",), "return_sequences=True"),
+    Mistake(NB4, "state-size-h-only", "q_state_size", "2 * UNITS", "UNITS", ("test_q_state_size",), "Reread section 3"),
+    Mistake(NB4, "bottleneck-noise", "q_bottleneck", 'answer_bottleneck = "b"', 'answer_bottleneck = "a"',
+            ("test_q_bottleneck",), "Reread the introduction and section 9"),
     Mistake(NB4, "encoder-no-mask", "encoder", "self.embedding(source_ids), mask=mask)",
             "self.embedding(source_ids))", ("test_encoder",), "mask="),
     Mistake(NB4, "decoder-ignores-state", "decoder", ", initial_state=state)", ")",
@@ -121,11 +174,11 @@ FAST_MISTAKES = [
             "scores = -ops.abs(ops.expand_dims(ops.arange(ops.shape(query)[1]), 1) - ops.arange(ops.shape(keys)[1]))\n"
             "        scores = ops.where(ops.expand_dims(mask, 1), ops.cast(scores, query.dtype), -1e9)",
             ("test_cross_attention",), "score with this layer's weights"),
-    # A cross-attention whose context ignores the encoder: every layer built on it fails.
-    Mistake(NB5, "no-attention", "cross_attention", 'return ops.einsum("bts,bsd->btd", weights, keys), weights', "return ops.zeros_like(query), weights",
-            ("test_cross_attention", "test_luong_decoder", "test_bahdanau_step"), "weights @ keys"),
+    # A context that ignores the encoder: the decoders built on it are judged on the student's own layer.
+    Mistake(NB5, "no-attention", "cross_attention", 'return ops.einsum("bts,bsd->btd", weights, keys), weights',
+            "return ops.zeros_like(query), weights", ("test_cross_attention",), "weights @ keys"),
     Mistake(NB5, "luong-no-context", "luong_decoder", "self.W_c(ops.concatenate([context, s], axis=-1))",
-            "self.W_c(s)", ("test_luong_decoder",), "do not depend on the encoder outputs"),
+            "self.W_c(s)", ("test_luong_decoder",), "W_c must take [c_t; s_t]"),
     Mistake(NB5, "luong-no-initial-state", "luong_decoder", ", initial_state=state)", ")",
             ("test_luong_decoder",), "initial_state=state"),
     Mistake(NB5, "bahdanau-luong-state", "bahdanau_decoder", """context, weights = self.attention(ops.expand_dims(state[0], 1), encoder_outputs, source_mask)
@@ -136,7 +189,10 @@ FAST_MISTAKES = [
         context = context[:, 0]""", ("test_bahdanau_step",), "previous state"),
     Mistake(NB5, "bahdanau-context-ignored", "bahdanau_decoder", "ops.concatenate([y, context], axis=-1), state)",
             "ops.concatenate([y, ops.zeros_like(context)], axis=-1), state)", ("test_bahdanau_step",), "[y; c_t]"),
-    Mistake(NB5, "question-scaling", "answer_scaling", '"b"', '"d"', ("test_answer_scaling",), "Reread section 2"),
+    Mistake(NB5, "scaling-all", "q_scaling", '"b"', '"d"', ("test_q_scaling",), "Reread section 2"),
+    Mistake(NB5, "step-by-step-bidirectional", "q_step_by_step", '"c"', '"a"', ("test_q_step_by_step",),
+            "Reread section 4"),
+    Mistake(NB5, "position-never", "q_position", '"a"', '"d"', ("test_q_position",), "Reread section 8"),
 ]
 
 
@@ -149,7 +205,24 @@ FAST_ALTERNATIVES = [
          "ops.concatenate([s, context], axis=-1)"),
     Edit(NB5, "bahdanau-context-first", "bahdanau_decoder", "ops.concatenate([y, context], axis=-1), state)",
          "ops.concatenate([context, y], axis=-1), state)"),
-    Edit(NB5, "answer-upper-case", "answer_scaling", '"b"', '" B "'),
+    Edit(NB5, "scaling-upper-case", "q_scaling", '"b"', '" B "'),
+]
+
+
+# Correct answers that differ from the reference in the notebooks that train, graded without training
+# (tests/test_fast_mistakes.py): each loses only the BLEU cell, as the untrained reference does.
+FAST_ALTERNATIVES = [
+    Edit(NB4, "encoder-mask-greater", "encoder", "ops.not_equal(source_ids, text.PAD_ID)",
+         "ops.greater(source_ids, 0)"),
+    Edit(NB4, "decoder-state-list", "decoder",
+         "x, h, c = self.lstm(self.embedding(target_ids), initial_state=state)\n"
+         "        return self.logits(self.combine(x)), [h, c], None",
+         "x, *state = self.lstm(self.embedding(target_ids), initial_state=state)\n"
+         "        return self.logits(self.combine(x)), state, None"),
+    Edit(NB4, "loss-divide-no-nan", "loss", "ops.sum(per_token * mask) / ops.maximum(ops.sum(mask), 1.0)",
+         "ops.divide_no_nan(ops.sum(per_token * mask), ops.sum(mask))"),
+    Edit(NB4, "state-size-literal", "q_state_size", "2 * UNITS", "256.0"),
+    Edit(NB4, "bottleneck-upper-case", "q_bottleneck", 'answer_bottleneck = "b"', 'answer_bottleneck = "B "'),
 ]
 
 

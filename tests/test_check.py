@@ -13,9 +13,9 @@ def test_self_check_gives_points_and_the_fix(tmp_path):
     path = tmp_path / "01_attention_numpy.ipynb"
     nbformat.write(submissions.with_edit(mistake), path)
     result = check(path)
-    assert (result.score, result.max_score, result.lost(), result.error) == (10, 12, ["test_sdpa_values"], None)
+    assert (result.score, result.max_score, result.lost(), result.error) == (12, 14, ["test_sdpa_values"], None)
     text = report(result)
-    assert "test_sdpa_values           0/2" in text and "√d_k" in text and "bwrap" in text
+    assert "test_sdpa_values           0/2" in text and "√d" in text and "bwrap" in text
 
 
 def test_blank_notebook_is_told_what_is_not_done(tmp_path):

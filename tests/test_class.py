@@ -37,7 +37,7 @@ def test_two_workers_give_the_serial_scores_cell_for_cell(class_of_six):
 
 def test_only_new_or_changed_submissions_are_graded_again(grading_dir):
     submissions.submit(submissions.student_notebook(NB1, submissions.solution_sources(NB1)), NB1, "changes")
-    assert [r.score for r in autograde.grade_class(NB1, ["changes"], progress=False)] == [12]
+    assert [r.score for r in autograde.grade_class(NB1, ["changes"], progress=False)] == [14]
     assert autograde.grade_class(NB1, ["changes"], progress=False) == []
     submissions.submit(submissions.student_notebook(NB1, {}), NB1, "changes")  # resubmitted, blank this time
     assert [r.score for r in autograde.grade_class(NB1, ["changes"], progress=False)] == [0]
@@ -60,7 +60,7 @@ def test_an_interrupted_class_run_resumes_losing_and_repeating_nothing(grading_d
     resumed = autograde.grade_class(NB1, students, progress=False)
     assert sorted(r.student for r in resumed) == sorted(set(students) - set(before))
     after = _rows(students)
-    assert sorted(after) == students and all(row["score"] == "12" for row in after.values())
+    assert sorted(after) == students and all(row["score"] == "14" for row in after.values())
     assert {s: after[s]["sha256"] for s in before} == {s: before[s]["sha256"] for s in before}
 
 

@@ -51,7 +51,7 @@ def test_verdicts_give_messages_not_test_code():
     assert not passed and "ValueError: shapes do not align" in message and "sdpa_shapes" not in message
     passed, message = verdict(checks_for("01_attention_numpy")["test_sdpa_values"],
                               {"scaled_dot_product_attention": lambda Q, K, V, mask=None: h._attention(Q, K, V, scale=1.0)})
-    assert not passed and "√d_k" in message
+    assert not passed and "√d" in message
     assert verdict(check, {"scaled_dot_product_attention": h._attention}) == (True, None)
 
 
@@ -71,7 +71,7 @@ def test_keras_mha_checks_name_the_mistake():
 
     from grader.hidden import keras_mha as k
 
-    for switches, fix in [(dict(scale=1.0), "√key_dim"), (dict(axis=-2), "axis=-1"),
+    for switches, fix in [(dict(scale=1.0), "√d"), (dict(axis=-2), "axis=-1"),
                           (dict(qkv_bias=False), "biases"), (dict(out_bias=False), "output bias")]:
         with pytest.raises(AssertionError, match=fix):
             k.numpy_mha_values(lambda layer, q, v, mask=None: k._numpy_mha(layer, q, v, mask, **switches))
@@ -111,3 +111,63 @@ def test_masks_behaviour_checks_catch_the_keras3_trap():
     for check in (m.no_future_leak, m.pad_invariance):
         with pytest.raises(AssertionError, match="attention_mask="):
             check(positional)
+
+
+class Answer:
+    """A notebook variable as a hidden check sees it (grader.remote.Remote.value); NotImplemented: never set."""
+
+    def __init__(self, value, name="answer"):
+        self._value, self.name = value, name
+
+    def value(self):
+        from grader.remote import StudentError
+
+        if self._value is NotImplemented:
+            raise StudentError(f"NameError: name {self.name!r} is not defined in your notebook")
+        return self._value
+
+    def __repr__(self):
+        return self.name
+
+
+def question_checks():
+    """(check, right answers in several forms, a wrong answer, the right answer as the student would write it)."""
+    from grader.hidden import keras_mha as k, masks as m, seq2seq as s
+
+    return [
+        (h.q_scaling, ["b", " B ", "b\n"], "c", "b"),
+        (h.q_memory, [536870912, 5.36870912e8, np.array(536870912), 2**29], 2**26, "536870912"),
+        (k.q_cross, ["a", "A"], "b", "a"),
+        (k.q_params, [394240, 394240.0], 393216, "394240"),
+        (k.q_heads, ["c"], "a", "c"),
+        (m.q_causal, ["d", "D "], "a", "d"),
+        (m.q_pairs, [55, 55.0], 45, "55"),
+        (m.q_trap, ["c"], "b", "c"),
+        (s.q_state_size, [256, 256.0], 128, "256"),
+        (s.q_bottleneck, ["b", " b"], "a", "b"),
+    ]
+
+
+@pytest.mark.parametrize("check, rights, wrong, shown", question_checks(), ids=lambda x: getattr(x, "__name__", ""))
+def test_questions_accept_reasonable_forms_and_guide_without_the_answer(check, rights, wrong, shown):
+    for right in rights:
+        assert check(Answer(right)) is None
+    with pytest.raises(AssertionError, match="Reread") as failure:
+        check(Answer(wrong))
+    message = str(failure.value).replace(f"= {wrong!r}", "")
+    assert (shown not in message) if len(shown) > 1 else not {f"'{shown}'", f'"{shown}"'} & set(message.split())
+    with pytest.raises(AssertionError, match="Not answered yet"):
+        check(Answer(NotImplemented))
+
+
+def test_questions_check_the_answer_form():
+    with pytest.raises(AssertionError, match="one letter among a, b, c, d"):
+        h.q_scaling(Answer("e"))
+    with pytest.raises(AssertionError, match="positive number"):
+        h.q_memory(Answer("536870912"))
+
+
+def test_memory_answer_is_the_size_of_real_attention_weights():
+    Q, K, V = h._qkv(np.random.default_rng(0), (2, 3), T=4, S=6)
+    weights = h._attention(Q, K, V)[1].astype("float32")
+    assert weights.nbytes == h.attention_weights_bytes(batch=2, num_heads=3, T=4, S=6, dtype="float32")

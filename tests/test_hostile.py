@@ -97,35 +97,35 @@ def newer_schema() -> str:
 
 # name -> (submission: notebook or raw text, expected score, expected words of the ERROR reason or None)
 CASES = {
-    "warns": (with_answer("sdpa", "    d_k = Q.shape[-1]",
-                          "    import warnings\n    warnings.warn('check me')\n    d_k = Q.shape[-1]"), 12, None),
+    "warns": (with_answer("sdpa", "    d = Q.shape[-1]",
+                          "    import warnings\n    warnings.warn('check me')\n    d = Q.shape[-1]"), 14, None),
     "prints-to-stderr": (with_answer("softmax", "    x = np.asarray(x, dtype=float)",
                                      "    import sys\n    print('debug', file=sys.stderr)\n    x = np.asarray(x, dtype=float)"),
-                         12, None),
+                         14, None),
     "patches-its-checks": (with_cell(PATCH_CHECKS, answers=GARBAGE), 0, None),
     "fake-grader-module": (with_cell(FAKE_GRADER, answers=GARBAGE), 0, None),
     "fake-replies": (with_cell(FAKE_REPLIES, after="mha", answers=GARBAGE), 0, None),
-    "reads-outside": (with_cell(READ_OUTSIDE), 12, None),
-    "writes-outside": (with_cell(WRITE_OUTSIDE), 12, None),
+    "reads-outside": (with_cell(READ_OUTSIDE), 14, None),
+    "writes-outside": (with_cell(WRITE_OUTSIDE), 14, None),
     "leaves-processes": (with_cell("import subprocess\nsubprocess.Popen(['sleep', '4777'], start_new_session=True)"),
-                         12, None),
+                         14, None),
     "fork-bomb": (with_cell("import subprocess\nfor _ in range(3000):\n    try:\n"
-                            "        subprocess.Popen(['sleep', '4778'])\n    except OSError:\n        break"), 12, None),
-    "memory-hog": (with_cell("hog = bytearray(64 << 30)"), 12, None),
-    "huge-output": (with_cell("for _ in range(300_000):\n    print('x' * 100)"), 12, None),
+                            "        subprocess.Popen(['sleep', '4778'])\n    except OSError:\n        break"), 14, None),
+    "memory-hog": (with_cell("hog = bytearray(64 << 30)"), 14, None),
+    "huge-output": (with_cell("for _ in range(300_000):\n    print('x' * 100)"), 14, None),
     "exits": (with_cell("import os\nos._exit(3)", after="test_softmax"), 2, "kernel died"),
     "kills-everything": (with_cell("import os, signal\nos.kill(-1, signal.SIGKILL)", after="test_softmax"),
-                         12, None),  # it may signal only its own sandbox, and kill(-1) spares the caller
+                         14, None),  # it may signal only its own sandbox, and kill(-1) spares the caller
     "endless-loop": (with_cell("while True:\n    pass", after="test_softmax"), 2, "ran out of time"),
     "corrupt-json": ('{"cells": [ this is not json', 0, "not valid notebook JSON"),
     "not-a-notebook": ("[1, 2, 3]", 0, "not a Jupyter notebook"),
     "empty-file": ("", 0, "not valid notebook JSON"),
     "deeply-nested-json": ("[" * 100_000 + "]" * 100_000, 0, "not valid notebook JSON"),
     "malformed-cells": ('{"cells": [{"cell_type": "code", "source": [1, null], "metadata": 5}]}', 0, None),
-    "newer-schema": (newer_schema(), 12, None),
-    "tampered-metadata": (tampered(), 12, None),
-    "deleted-cells": (deleted(), 9, None),  # test_sdpa_mask restored and passed; `mha` restored with no answer
-    "duplicated-cells": (duplicated(), 12, None),
+    "newer-schema": (newer_schema(), 14, None),
+    "tampered-metadata": (tampered(), 14, None),
+    "deleted-cells": (deleted(), 11, None),  # test_sdpa_mask restored and passed; `mha` restored with no answer
+    "duplicated-cells": (duplicated(), 14, None),
 }
 
 
@@ -149,7 +149,7 @@ def test_submission_gets_exactly_its_score_or_error(grading_dir, short_wall_time
     submission, score, error = CASES[name]
     submit(name, submission)
     result = autograde.grade(NB1, name)
-    assert result.score == score and result.max_score == 12, (result.messages, result.error)
+    assert result.score == score and result.max_score == 14, (result.messages, result.error)
     if error:
         assert result.error and error in result.error, result.error
     else:
@@ -187,7 +187,7 @@ def test_a_class_run_grades_honest_students_in_full_around_hostile_ones(grading_
     for student, submission in class_.items():
         submit(student, submissions.student_notebook(NB1, submission) if submission is REF else submission)
     results = {r.student: r for r in autograde.grade_class(NB1, list(class_), progress=False)}
-    assert [s for s, r in results.items() if s.startswith("honest") and r.score == 12 and not r.error] == \
+    assert [s for s, r in results.items() if s.startswith("honest") and r.score == 14 and not r.error] == \
         ["honest-a", "honest-b", "honest-c", "honest-d"]
     assert results["hostile-exit"].error and results["hostile-corrupt"].error
     assert results["hostile-patch"].score == 0
@@ -215,5 +215,5 @@ def test_without_bubblewrap_grading_still_runs_and_says_so(grading_dir, monkeypa
     monkeypatch.setattr(sandbox, "mode", lambda: sandbox.UNSANDBOXED)
     submit("no-bwrap", submissions.student_notebook(NB1, REF))
     result = autograde.grade(NB1, "no-bwrap", feedback=False)
-    assert (result.score, result.mode, result.error) == (12, "unsandboxed", None)
+    assert (result.score, result.mode, result.error) == (14, "unsandboxed", None)
     assert "unsandboxed" in autograde.table([result])

@@ -8,15 +8,12 @@ from __future__ import annotations
 import numpy as np
 
 from attentionlab import baseline, checks, metrics
-from grader.hidden import SetupError, fresh, hidden_check
+from grader.hidden import SetupError, fresh, hidden_check, questions
 from grader.hidden.seq2seq import test_bleu, test_split
 
 ALIGNMENT_BAR = 0.5  # share of moved copied words whose strongest weight is on their source word (see the README)
 MIN_MOVED = 30  # fewer moved copies than this: the model does not translate yet
 LOSS_DROP = 0.5  # the validation loss must fall below this share of the untrained model's
-ANSWERS = {"scaling": ("b", "Reread section 2 and notebook 1's scaling plot: which scores are sums of d products?"),
-           "step_by_step": ("c", "Reread section 4: what does step t of Bahdanau's decoder need before it can start?"),
-           "position": ("a", "Reread section 8: where do most copied words sit, in the source and in the translation?")}
 
 
 def _np(x):
@@ -263,16 +260,22 @@ def alignment(translate, runs, choice):
     return f"Alignment: {moved['hits']} of {moved['total']} moved copied words ({moved['fraction']:.0%})."
 
 
-def _question(topic: str):
-    @hidden_check(f"test_answer_{topic}", f"answer_{topic}")
-    def check(answer):
-        value = answer.value()
-        correct, hint = ANSWERS[topic]
-        if not isinstance(value, str) or value.strip().lower() != correct:
-            checks.fail(f"Not this one. {hint}")
-
-    check.__name__ = f"answer_{topic}"
-    return check
+@hidden_check("test_q_scaling", "answer_scaling")
+def q_scaling(answer):
+    """Dot and general scores are sums of d products; the additive one is v · tanh, and v learns its scale."""
+    questions.choice(answer, "b", "Reread section 2 and notebook 1's scaling plot: which of the three scores are "
+                                  "sums of d products, and which one has a learned weight that sets its size?")
 
 
-answer_scaling, answer_step_by_step, answer_position = (_question(t) for t in ANSWERS)
+@hidden_check("test_q_step_by_step", "answer_step_by_step")
+def q_step_by_step(answer):
+    """Bahdanau's step t needs s_{t-1} for its query, and its LSTM input holds c_t."""
+    questions.choice(answer, "c", "Reread section 4: what must step t of Bahdanau's decoder know before it can "
+                                  "compute its context, and where does that context go?")
+
+
+@hidden_check("test_q_position", "answer_position")
+def q_position(answer):
+    """Most copied words keep their position, so position-following attention finds them."""
+    questions.choice(answer, "a", "Reread section 8: count where the copied words sit, in the source and in the "
+                                  "translation. Why does the grader count only the words that moved?")

@@ -4,13 +4,13 @@ from __future__ import annotations
 import numpy as np
 
 from attentionlab.checks import close, fail, randomise_weights, rows_sum_to_one, shape
-from grader.hidden import fresh, hidden_check
+from grader.hidden import SetupError, fresh, hidden_check, questions
 from grader.hidden.numpy_attention import FIX_AXIS, reference_softmax
 
 ATOL = 1e-5
-FIX_SCALE = "Divide the scores Q·Kᵀ by √key_dim (key_dim = the last axis of the query kernel) before the softmax."
-FIX_SCALE_SQRT = "Scale by 1/√key_dim, not 1/key_dim."
-FIX_BIAS_QKV = "Add the biases of the query, key and value projections (shape (heads, dim): give them an axis for the positions, b[:, None, :])."
+FIX_SCALE = "Divide the scores Q·Kᵀ by √d (d = key_dim, the last axis of the query kernel) before the softmax."
+FIX_SCALE_SQRT = "Scale by 1/√d, not 1/d (d = key_dim)."
+FIX_BIAS_QKV = "Add the biases of the query, key and value projections (shape (num_heads, dim): give them an axis for the positions, b[:, None, :])."
 FIX_BIAS_OUT = "Add the output bias after the output projection."
 FIX_KEY_FROM_QUERY = "Project the keys from `value` (the key kernel's input size is d_value), not from `query`."
 
@@ -27,12 +27,12 @@ def _numpy_mha(layer, query, value, mask=None, scale=None, axis=-1, qkv_bias=Tru
 
     Q, K, V = project(query, W_q, b_q), project(value, W_k, b_k), project(value, W_v, b_v)
     scale = 1 / np.sqrt(W_q.shape[-1]) if scale is None else scale
-    scores = np.einsum("bhqk,bhsk->bhqs", Q, K) * scale
+    scores = np.einsum("bhtk,bhsk->bhts", Q, K) * scale
     if mask is not None:
         scores = np.where(np.expand_dims(mask, -3), scores, -1e9)
     weights = reference_softmax(scores, axis)
-    out = np.einsum("bhqs,bhsv->bhqv", weights, V)
-    return np.einsum("bhqv,hvo->bqo", out, W_o) + (b_o if out_bias else 0.0), weights
+    out = np.einsum("bhts,bhsv->bhtv", weights, V)
+    return np.einsum("bhtv,hvo->bto", out, W_o) + (b_o if out_bias else 0.0), weights
 
 
 def _param_count(d_query, d_value, num_heads, key_dim, value_dim=None, output_dim=None, use_bias=True,
@@ -47,7 +47,7 @@ def _param_count(d_query, d_value, num_heads, key_dim, value_dim=None, output_di
     return n
 
 
-def keras_layer(seed, num_heads, key_dim, d_query, d_value, n_q=4, n_k=6, batch=2, **kwargs):
+def keras_layer(seed, num_heads, key_dim, d_query, d_value, T=4, S=6, batch=2, **kwargs):
     """A built MultiHeadAttention with random weights (non-zero biases), and random inputs, drawn for this run."""
     import keras
 
@@ -55,8 +55,8 @@ def keras_layer(seed, num_heads, key_dim, d_query, d_value, n_q=4, n_k=6, batch=
     keras.utils.set_random_seed(seed)
     layer = keras.layers.MultiHeadAttention(num_heads=num_heads, key_dim=key_dim, **kwargs)
     rng = np.random.default_rng(seed)
-    query = rng.standard_normal((batch, n_q, d_query)).astype("float32")
-    value = rng.standard_normal((batch, n_k, d_value)).astype("float32")
+    query = rng.standard_normal((batch, T, d_query)).astype("float32")
+    value = rng.standard_normal((batch, S, d_value)).astype("float32")
     layer(query, value)
     randomise_weights(layer, seed)
     return layer, query, value
@@ -106,7 +106,7 @@ def param_count(mha_param_count):
             (dict(out_bias=False), "Count the output projection's bias too (output_dim numbers)."),
             (dict(key_input=d_q), "The key projection reads `value` (or `key`): its kernel has d_value rows, not d_query."),
             (dict(bias_flag=False), "With use_bias=False the layer has no biases at all: count none."),
-            (dict(use_bias=False), "With use_bias=True every projection has a bias: query and key (heads·key_dim each), "
+            (dict(use_bias=False), "With use_bias=True every projection has a bias: query and key (num_heads·key_dim each), "
                                    "value (heads·value_dim) and output (output_dim)."),
             (dict(value_default=d_v), "value_dim defaults to key_dim, not to d_value."),
             (dict(output_default=h * k), "output_dim defaults to d_query (the output has the query's feature size)."),
@@ -115,8 +115,9 @@ def param_count(mha_param_count):
         for kwargs, fix in variants:
             if got == _param_count(**config, **kwargs):
                 fail(f"{head} {fix}")
-        fail(f"{head} Add up kernel and bias sizes of the four projections: query (d_query, heads, key_dim), "
-             "key (d_value, heads, key_dim), value (d_value, heads, value_dim), output (heads, value_dim, output_dim).")
+        fail(f"{head} Add up kernel and bias sizes of the four projections: query (d_query, num_heads, key_dim), "
+             "key (d_value, num_heads, key_dim), value (d_value, num_heads, value_dim), "
+             "output (num_heads, value_dim, output_dim).")
 
 
 # ---------------------------------------------------------------- numpy_mha
@@ -125,7 +126,7 @@ def _diagnose(numpy_mha, layer, query, value, name):
     """Compare with Keras; on disagreement, name the common mistake it matches."""
     ref, ref_w = (np.asarray(a) for a in layer(query, value, return_attention_scores=True))
     out, w = numpy_mha(layer, query, value)
-    shape(w, ref_w.shape, f"scores for {name}")
+    shape(w, ref_w.shape, f"weights for {name}")
     shape(out, ref.shape, f"output for {name}")
     w, out = np.asarray(w, float), np.asarray(out, float)
     if np.allclose(w, ref_w, atol=ATOL) and np.allclose(out, ref, atol=ATOL):
@@ -144,33 +145,34 @@ def _diagnose(numpy_mha, layer, query, value, name):
         if np.allclose(w, v_w, atol=ATOL) and np.allclose(out, v_out, atol=ATOL):
             fail(f"numpy_mha disagrees with Keras on {name}. {fix}")
     if not np.allclose(w, ref_w, atol=ATOL):
-        rows_sum_to_one(w, f"scores for {name}")
-        close(w, ref_w, f"scores for {name}",
-              "Scores are softmax over the keys of (Q·Kᵀ)/√key_dim, with Q = query projected by the query kernel "
+        rows_sum_to_one(w, f"weights for {name}")
+        close(w, ref_w, f"weights for {name}",
+              "The weights are the softmax over the keys of the scores (Q·Kᵀ)/√d (d = key_dim), with Q = query "
+              "projected by the query kernel "
               "plus its bias and K = value projected by the key kernel plus its bias, one per head.", atol=ATOL)
     close(out, ref, f"output for {name}",
-          "Weight the value vectors (value projected by the value kernel plus its bias) with the scores, then "
+          "Weight the value vectors (value projected by the value kernel plus its bias) with the weights, then "
           "apply the output kernel (heads, value_dim, d_out), summing over heads and value_dim, and add its bias.",
           atol=ATOL)
 
 
 @hidden_check("test_numpy_mha_shapes", "numpy_mha")
 def numpy_mha_shapes(numpy_mha):
-    """Shapes of output and scores, in Keras's layout."""
+    """Shapes of output and weights, in Keras's layout."""
     for seed, h, k, d_q, d_v, kwargs in CASES[1:]:
-        layer, query, value = keras_layer(seed, h, k, d_q, d_v, n_q=3, n_k=5, **kwargs)
+        layer, query, value = keras_layer(seed, h, k, d_q, d_v, T=3, S=5, **kwargs)
         out, w = numpy_mha(layer, query, value)
         d_out = kwargs.get("output_shape", d_q)
         shape(out, (2, 3, d_out), f"output of a layer with {h} heads, query (2, 3, {d_q}), value (2, 5, {d_v})")
-        shape(w, (2, h, 3, 5), f"scores of a layer with {h} heads: (batch, heads, n_q, n_k)")
+        shape(w, (2, h, 3, 5), f"weights of a layer with {h} heads: (batch, num_heads, T, S)")
 
 
 @hidden_check("test_numpy_mha_values", "numpy_mha")
 def numpy_mha_values(numpy_mha):
     """Agreement with Keras within 1e-5: self-attention, cross-attention, value_dim and output_shape."""
     for i, (seed, h, k, d_q, d_v, kwargs) in enumerate(CASES):
-        n_k = 4 if d_q == d_v else 7
-        layer, query, value = keras_layer(seed, h, k, d_q, d_v, n_q=4, n_k=n_k, **kwargs)
+        S = 4 if d_q == d_v else 7
+        layer, query, value = keras_layer(seed, h, k, d_q, d_v, T=4, S=S, **kwargs)
         if d_q == d_v:
             value = query
         kind = "self-attention" if value is query else "cross-attention"
@@ -180,28 +182,60 @@ def numpy_mha_values(numpy_mha):
 @hidden_check("test_numpy_mha_mask", "numpy_mha")
 def numpy_mha_mask(numpy_mha):
     """Masked keys get no weight and no influence; masking renormalises the allowed weights."""
-    layer, query, value = keras_layer(31, 2, 4, 6, 5, n_q=4, n_k=6, value_dim=3)
+    layer, query, value = keras_layer(31, 2, 4, 6, 5, T=4, S=6, value_dim=3)
     rng = np.random.default_rng(fresh(31))
     mask = rng.random((2, 4, 6)) < 0.6
     mask[..., 0] = True
     mask[..., -1] = False
     out, w = numpy_mha(layer, query, value, mask=mask)
     _, w_free = numpy_mha(layer, query, value)
-    shape(w, (2, 2, 4, 6), "masked scores")
+    shape(w, (2, 2, 4, 6), "masked weights")
     w, w_free = np.asarray(w, float), np.asarray(w_free, float)
-    rows_sum_to_one(w, "masked scores")
+    rows_sum_to_one(w, "masked weights")
     if np.allclose(w, w_free, atol=1e-6):
         fail("The mask is ignored: where mask is False, set the score to -1e9 before the softmax.")
     blocked = np.broadcast_to(~mask[:, None], w.shape)
     if np.all(w[~blocked] < 1e-6):
         fail("The mask is inverted: True means 'may attend'; block the keys where mask is False.")
     if np.any(w[blocked] > 1e-6):
-        fail("Keys where mask is False still get weight. The mask has shape (batch, n_q, n_k): give it a head "
+        fail("Keys where mask is False still get weight. The mask has shape (batch, T, S): give it a head "
              "axis (np.expand_dims(mask, -3) or mask[:, None]) and set the blocked scores to -1e9.")
     allowed = np.where(blocked, 0.0, w_free)
-    close(w, allowed / allowed.sum(-1, keepdims=True), "masked scores",
+    close(w, allowed / allowed.sum(-1, keepdims=True), "masked weights",
           "Mask the scores before the softmax, not the weights after it.", atol=ATOL)
     value2 = value.copy()
     value2[:, -1] += 10.0
     close(numpy_mha(layer, query, value2, mask=mask)[0], out, "output after changing the value at a masked key",
           "Values at masked keys must not change the output.", atol=ATOL)
+
+
+# ---------------------------------------------------------------- questions
+
+@hidden_check("test_q_cross", "answer_cross")
+def q_cross(answer):
+    """Self- vs cross-attention: where the queries and the keys and values come from."""
+    questions.choice(answer, "a", "Reread section 1 (self-attention and cross-attention): in mha(query, value), "
+                                  "which sequence gives the queries and which the keys and values, and whose length "
+                                  "does the output have?")
+
+
+PARAMS_CASE = dict(d_query=256, d_value=512, num_heads=8, key_dim=32)
+
+
+@hidden_check("test_q_params", "answer_params")
+def q_params(answer):
+    """Parameters of MultiHeadAttention(8, 32) on 256-feature queries and 512-feature keys and values."""
+    expected = _param_count(**PARAMS_CASE)
+    if expected != _keras_count(**PARAMS_CASE):
+        raise SetupError("the parameter formula disagrees with Keras's count_params()")
+    questions.number(answer, expected, "Reread section 2 (the weights and how many there are): which input feeds "
+                                       "each of the four projections, what are the defaults of value_dim and "
+                                       "output_shape, and did you count every bias?", rtol=0.0)
+
+
+@hidden_check("test_q_heads", "answer_heads")
+def q_heads(answer):
+    """What several heads add, at equal width."""
+    questions.choice(answer, "c", "Reread section 4 (what several heads buy): how many softmaxes does a query get "
+                                  "per head, and what happens to the parameter count when "
+                                  "key_dim = d_model / num_heads?")

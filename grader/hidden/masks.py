@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from attentionlab.checks import close, fail, randomise_weights, shape
-from grader.hidden import fresh, hidden_check
+from grader.hidden import SetupError, fresh, hidden_check, questions
 
 ATOL = 1e-5
 VOCAB = 30
@@ -191,3 +191,39 @@ def pad_invariance(masked_self_attention):
     if np.allclose(out2[rows, last], out[rows, last], atol=ATOL):
         fail("With causal=False every real token may attend to every real token, but the last real token's output "
              "does not depend on the first token: the mask blocks too much. Use padding_mask(token_ids).")
+
+
+# ---------------------------------------------------------------- questions
+
+@hidden_check("test_q_causal", "answer_causal")
+def q_causal(answer):
+    """What a causal mask lets position i see."""
+    questions.choice(answer, "d", "Reread section 3 (the causal mask): which keys may query i attend to, and can "
+                                  "an output depend on a token its query may not attend to?")
+
+
+PAIRS_LENGTH = 10
+
+
+def causal_pairs(n: int) -> int:
+    """Number of (query, key) pairs a causal mask over n positions lets attend: the lower triangle with its diagonal."""
+    count = int(np.tril(np.ones((n, n), bool)).sum())
+    if count != n * (n + 1) // 2:
+        raise SetupError("the causal mask's pair count disagrees with n(n+1)/2")
+    return count
+
+
+@hidden_check("test_q_pairs", "answer_pairs")
+def q_pairs(answer):
+    """Non-zero attention weights per head under a causal mask of 10 positions."""
+    questions.number(answer, causal_pairs(PAIRS_LENGTH),
+                     "Reread section 3 (the causal mask): count the entries that are True in each row of the "
+                     "mask, and remember the diagonal.", rtol=0.0)
+
+
+@hidden_check("test_q_trap", "answer_trap")
+def q_trap(answer):
+    """What Keras 3 does with a mask passed as the fourth positional argument."""
+    questions.choice(answer, "c", "Reread section 5 (a trap: the mask passed by position): what is the fourth "
+                                  "parameter of MultiHeadAttention.call in Keras 3, and what did the comparison "
+                                  "with no mask at all print?")

@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 
 from attentionlab.checks import close, fail, rows_sum_to_one, shape
-from grader.hidden import fresh, hidden_check
+from grader.hidden import fresh, hidden_check, questions
 
-FIX_SCALE = "Divide the scores Q·Kᵀ by √d_k (d_k = Q.shape[-1]) before the softmax."
+FIX_SCALE = "Divide the scores Q·Kᵀ by √d (d = Q.shape[-1]) before the softmax."
 FIX_AXIS = "Apply the softmax over the keys, the last axis (axis=-1) of the scores."
 FIX_MASK_IGNORED = "The mask is ignored: where mask is False, set the score to a large negative number (e.g. -1e9) before the softmax."
 FIX_MASK_INVERTED = "The mask is inverted: True/1 means 'may attend'; block the keys where mask is False."
@@ -27,9 +27,9 @@ def _attention(Q, K, V, mask=None, scale=None, axis=-1):
     return weights @ V, weights
 
 
-def _qkv(rng, lead=(2, 3), n_q=4, n_k=6, d_k=8, d_v=5):
-    return (rng.standard_normal((*lead, n_q, d_k)) * 2, rng.standard_normal((*lead, n_k, d_k)) * 2,
-            rng.standard_normal((*lead, n_k, d_v)))
+def _qkv(rng, lead=(2, 3), T=4, S=6, d=8, d_v=5):
+    return (rng.standard_normal((*lead, T, d)) * 2, rng.standard_normal((*lead, S, d)) * 2,
+            rng.standard_normal((*lead, S, d_v)))
 
 
 @hidden_check("test_softmax", "softmax")
@@ -46,10 +46,10 @@ def softmax_values(softmax):
 
 @hidden_check("test_sdpa_shapes", "scaled_dot_product_attention")
 def sdpa_shapes(attention):
-    """Shapes for several leading dims, n_q != n_k and d_v != d_k."""
+    """Shapes for several leading dims, T != S and d_v != d."""
     rng = np.random.default_rng(fresh(1))
     for lead in [(), (3,), (2, 4, 1)]:
-        Q, K, V = _qkv(rng, lead, n_q=3, n_k=7, d_k=4, d_v=9)
+        Q, K, V = _qkv(rng, lead, T=3, S=7, d=4, d_v=9)
         out, w = attention(Q, K, V)
         shape(out, (*lead, 3, 9), f"output for leading dims {lead}")
         shape(w, (*lead, 3, 7), f"weights for leading dims {lead}")
@@ -58,7 +58,7 @@ def sdpa_shapes(attention):
 @hidden_check("test_sdpa_weights", "scaled_dot_product_attention")
 def sdpa_weights(attention):
     """Rows of the weights sum to 1 over the keys."""
-    Q, K, V = _qkv(np.random.default_rng(fresh(2)), (2,), n_q=5, n_k=3)
+    Q, K, V = _qkv(np.random.default_rng(fresh(2)), (2,), T=5, S=3)
     rows_sum_to_one(attention(Q, K, V)[1])
 
 
@@ -70,7 +70,7 @@ def sdpa_values(attention):
     shape(w, (2, 3, 4, 6), "weights")
     variants = [
         (dict(scale=1.0), FIX_SCALE),
-        (dict(scale=1 / Q.shape[-1]), "Scale by 1/√d_k, not 1/d_k."),
+        (dict(scale=1 / Q.shape[-1]), "Scale by 1/√d, not 1/d."),
         (dict(axis=-2), FIX_AXIS),
     ]
     ref_out, ref_w = _attention(Q, K, V)
@@ -80,14 +80,14 @@ def sdpa_values(attention):
     for kwargs, fix in variants:
         if np.allclose(w, _attention(Q, K, V, **kwargs)[1], atol=1e-6):
             fail(f"The attention weights are wrong. {fix}")
-    close(w, ref_w, "weights", "Compute softmax(Q·Kᵀ/√d_k) over the keys.")
+    close(w, ref_w, "weights", "The weights are softmax(Q·Kᵀ/√d) over the keys.")
 
 
 @hidden_check("test_sdpa_mask", "scaled_dot_product_attention")
 def sdpa_mask(attention):
     """Masked keys get zero weight and do not influence the output."""
     rng = np.random.default_rng(fresh(4))
-    Q, K, V = _qkv(rng, (2,), n_q=4, n_k=6)
+    Q, K, V = _qkv(rng, (2,), T=4, S=6)
     mask = rng.random((2, 4, 6)) < 0.6
     mask[..., 0] = True  # every query may attend to at least one key
     mask[..., -1] = False  # no query may attend to the last key
@@ -110,12 +110,12 @@ def sdpa_mask(attention):
 
 @hidden_check("test_sdpa_permutation", "scaled_dot_product_attention")
 def sdpa_permutation(attention):
-    """Permuting keys+values leaves the output unchanged; permuting queries permutes it."""
+    """Permuting the key–value pairs leaves the output unchanged (invariance); permuting queries permutes it."""
     rng = np.random.default_rng(fresh(5))
-    Q, K, V = _qkv(rng, (2,), n_q=5, n_k=7)
+    Q, K, V = _qkv(rng, (2,), T=5, S=7)
     out, _ = attention(Q, K, V)
     perm_k, perm_q = rng.permutation(7), rng.permutation(5)
-    close(attention(Q, K[:, perm_k], V[:, perm_k])[0], out, "output after permuting keys and values",
+    close(attention(Q, K[:, perm_k], V[:, perm_k])[0], out, "output after permuting the key–value pairs",
           "Attention is a weighted sum over keys: their order must not matter.")
     close(attention(Q[:, perm_q], K, V)[0], out[:, perm_q], "output after permuting queries",
           "Each query is answered independently: permuting the queries must permute the output rows.")
@@ -170,7 +170,8 @@ def mha_values(multi_head_attention, attention, split_heads, combine_heads):
     X = rng.standard_normal((2, 5, 12))
     shape(split_heads(X, 3), (2, 3, 5, 4), "split_heads of (2, 5, 12) into 3 heads")
     close(split_heads(X, 3)[:, 1], X[..., 4:8], "head 1 of split_heads",
-          "Reshape to (..., n, h, depth) and swap the n and h axes, so head j takes columns j*depth..(j+1)*depth-1.")
+          "Reshape to (..., n, num_heads, d) and swap the n and num_heads axes, so head j takes columns "
+          "j*d..(j+1)*d-1.")
     close(combine_heads(split_heads(X, 3)), X, "combine_heads(split_heads(X))", "combine_heads must undo split_heads.")
     x_q, x_kv = rng.standard_normal((2, 4, 6)), rng.standard_normal((2, 5, 10))
     mask = np.tril(np.ones((4, 5), bool))[None].repeat(2, 0)
@@ -179,8 +180,33 @@ def mha_values(multi_head_attention, attention, split_heads, combine_heads):
     params.update({f"b_{n}": rng.standard_normal(s[1]) for n, s in sizes.items()})
     ref, ref_w = _mha(x_q, x_kv, params, 3, attention, mask)
     out, w = multi_head_attention(x_q, x_kv, params, num_heads=3, mask=mask)
-    shape(w, (2, 3, 4, 5), "weights (batch, heads, n_q, n_k)")
+    shape(w, (2, 3, 4, 5), "weights (batch, num_heads, T, S)")
     close(w, ref_w, "per-head weights",
-          "Project, then split Q, K and V into heads (head j = columns j*depth..(j+1)*depth-1), "
+          "Project, then split Q, K and V into heads (head j = columns j*d..(j+1)*d-1), "
           "and give the mask a head axis.", atol=1e-4)
     close(out, ref, "multi-head output", "Combine the heads back (combine_heads), then apply W_o and b_o.", atol=1e-4)
+
+
+@hidden_check("test_q_scaling", "answer_scaling")
+def q_scaling(answer):
+    """Why √d and not d: the variance of the scores must stay near 1 whatever d."""
+    questions.choice(answer, "b", "Reread section 3 (why divide by √d): the variance of q·k is d, and dividing a "
+                                  "number by c divides its variance by c². What variance does each choice leave, "
+                                  "and what does the softmax of scores with a tiny variance look like?")
+
+
+MEMORY_CASE = dict(batch=16, num_heads=8, T=1024, S=1024, dtype="float32")
+
+
+def attention_weights_bytes(batch, num_heads, T, S, dtype):
+    """Bytes of the attention weights of one layer: one T×S matrix per sequence and per head."""
+    return batch * num_heads * T * S * np.dtype(dtype).itemsize
+
+
+@hidden_check("test_q_memory", "answer_memory")
+def q_memory(answer):
+    """Bytes of the (batch, num_heads, T, S) float32 attention weights."""
+    questions.number(answer, attention_weights_bytes(**MEMORY_CASE),
+                     "Reread section 5 (multi-head attention): what is the shape of the attention weights "
+                     "multi_head_attention returns, how many numbers is that for this batch, and how many bytes "
+                     "does one float32 number take?")

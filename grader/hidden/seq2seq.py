@@ -4,9 +4,14 @@ from __future__ import annotations
 import numpy as np
 
 from attentionlab import checks, data, metrics
-from grader.hidden import SetupError, fresh, hidden_check
+from grader.hidden import SetupError, fresh, hidden_check, questions
+from grader.remote import StudentError
 
 BLEU_FLOOR = 12.0  # notebook 4; the calibrated no-attention baseline is far above (see attentionlab/baseline.json)
+FIX_SEQUENCES = ("The {who} outputs are not one vector per position: create its LSTM with return_sequences=True, "
+                 "which returns the output at every position, not only the last one.")
+FIX_STATE = ("The {who}'s LSTM does not return its final state: create it with return_state=True, which adds h and c "
+             "after the outputs.")
 
 
 def _np(x):
@@ -15,13 +20,41 @@ def _np(x):
     return ops.convert_to_numpy(x)
 
 
+def _diagnose_lstm(layer, ids, who: str) -> None:
+    """When calling the student's layer failed: name the LSTM argument it misses, if that is the cause."""
+    try:
+        result = layer.lstm(_np(layer.embedding(ids)))
+    except Exception:  # not the attributes of the scaffold: nothing to add to the student's own error
+        return
+    if not isinstance(result, (list, tuple)):
+        checks.fail(FIX_STATE.format(who=who))
+    if np.ndim(result[0]) != 3:
+        checks.fail(FIX_SEQUENCES.format(who=who))
+
+
+def _call(layer, who: str, ids, *args):
+    """Call the student's layer; if it fails, say which LSTM argument is missing when that is the cause."""
+    try:
+        return layer(ids, *args)
+    except StudentError:
+        _diagnose_lstm(layer, ids, who)
+        raise
+
+
+def _per_position(outputs, expected: tuple, who: str, name: str) -> None:
+    """Outputs of shape ``expected`` (batch, positions, features); per-sentence outputs name return_sequences."""
+    if np.ndim(outputs) == 2:
+        checks.fail(FIX_SEQUENCES.format(who=who))
+    checks.shape(outputs, expected, name)
+
+
 @hidden_check("test_encoder", "Encoder")
 def encoder(Encoder):
     """Shapes for other sizes; trailing padding changes neither the state nor the real outputs."""
     enc = Encoder(vocab_size=40, embedding_dim=6, units=12)
     ids = np.array([[5, 6, 7, 8, 0, 0, 0], [9, 10, 11, 12, 13, 14, 15]])
-    outputs, (h, c), mask = enc(ids)
-    checks.shape(outputs, (2, 7, 12), "encoder outputs")
+    outputs, (h, c), mask = _call(enc, "encoder", ids)
+    _per_position(outputs, (2, 7, 12), "encoder", "encoder outputs")
     checks.shape(h, (2, 12), "state h")
     checks.shape(c, (2, 12), "state c")
     short, (h_short, c_short), _ = enc(ids[:1, :4])
@@ -41,8 +74,8 @@ def decoder(Decoder):
     mask = np.ones((3, 5), bool)
     state = [rng.standard_normal((3, 12)).astype("float32") for _ in range(2)]
     ids = np.array([[2, 4, 5, 6], [2, 7, 8, 0], [2, 9, 0, 0]])
-    logits, (h, c), _ = dec(ids, enc_out, mask, state)
-    checks.shape(logits, (3, 4, 25), "logits")
+    logits, (h, c), _ = _call(dec, "decoder", ids, enc_out, mask, state)
+    _per_position(logits, (3, 4, 25), "decoder", "logits")
     checks.shape(h, (3, 12), "decoder state h")
     other, _, _ = dec(ids, enc_out, mask, [s * 0 for s in state])
     if np.allclose(_np(logits), _np(other), atol=1e-6):
@@ -89,3 +122,34 @@ def bleu_floor(translate):
         checks.fail(f"BLEU on the test split is {score.score:.1f}, below the floor of {BLEU_FLOOR:g}. "
                     "Check that the encoder state starts the decoder and that the loss ignores padding.")
     return f"The grader's BLEU on the test split: {score.score:.1f} ({score.signature})."
+
+
+# ---------------------------------------------------------------- questions
+
+STATE_UNITS = 128  # UNITS of notebook 4
+
+
+def lstm_state_size(units: int) -> int:
+    """Numbers in the final state (h and c) of a Keras LSTM with ``units`` units, for one sentence."""
+    import keras
+
+    _, h, c = keras.layers.LSTM(units, return_state=True)(np.zeros((1, 3, 4), "float32"))
+    size = int(np.size(h) + np.size(c))
+    if size != 2 * units:
+        raise SetupError("a Keras LSTM's state is not h and c of `units` numbers each")
+    return size
+
+
+@hidden_check("test_q_state_size", "answer_state_size")
+def q_state_size(answer):
+    """Numbers the encoder hands over to the decoder: h and c."""
+    questions.number(answer, lstm_state_size(STATE_UNITS),
+                     "Reread section 3 (the encoder): what does the encoder pass to the decoder, how many vectors is "
+                     "that, and how long is each one?", rtol=0.0)
+
+
+@hidden_check("test_q_bottleneck", "answer_bottleneck")
+def q_bottleneck(answer):
+    """What the fixed-size state limits."""
+    questions.choice(answer, "b", "Reread the introduction and section 9: through what does the decoder learn about "
+                                  "the source sentence, and does its size grow with the sentence?")

@@ -26,7 +26,9 @@ TXT_SHA256 = "6ec60e212f812ee3430f7568ea6f33b6fb080e32193c5952e8da0ee8ba45574c"
 MEMBER = "spa-eng/spa.txt"
 FILENAME = "spa-eng.zip"
 ENV_ZIP = "ATTENTIONLAB_SPA_ENG"
+ENV_SHA256 = "ATTENTIONLAB_SPA_ENG_SHA256"  # set by the grader for its held-out copy (test split removed)
 ENV_CACHE = "ATTENTIONLAB_CACHE"
+HELD_OUT = "spa-eng-held-out.zip"
 
 
 class DataError(RuntimeError):
@@ -95,7 +97,7 @@ def fetch(path: str | Path | None = None, url: str = URL) -> Path:
         local = Path(local).expanduser()
         if not local.is_file():
             raise DataError(f"No file at {local} (given by argument or ${ENV_ZIP}).")
-        return verify(local)
+        return verify(local, os.environ.get(ENV_SHA256) or ZIP_SHA256)
     cached = cache_dir() / FILENAME
     if cached.is_file():
         return verify(cached)
@@ -148,6 +150,25 @@ def parse_lines(lines: list[str]) -> tuple[list[tuple[str, str]], int]:
             seen.add(pair)
             pairs.append(pair)
     return pairs, skipped
+
+
+def held_out_copy(zip_path: Path, folder: Path) -> Path:
+    """A spa-eng.zip without the lines of the test split, for graded kernels: they never see its translations.
+
+    Written once per source zip (same bytes every time); the grader passes its checksum in ENV_SHA256.
+    """
+    target = folder / HELD_OUT
+    if not target.is_file():
+        with zipfile.ZipFile(zip_path) as zf:
+            lines = zf.read(MEMBER).decode("utf-8", errors="replace").splitlines()
+        kept = [line for line in lines if split_of(normalise(line.split("\t")[0])) != "test"]
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, suffix=".part", delete=False) as tmp:
+            with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+                zf.writestr(zipfile.ZipInfo(MEMBER, date_time=(2000, 1, 1, 0, 0, 0)), "\n".join(kept) + "\n")
+        os.chmod(tmp.name, 0o644)  # readable by the sandbox's unprivileged user
+        os.replace(tmp.name, target)
+    return target
 
 
 def split_of(source: str, val_pct: int = 5, test_pct: int = 5) -> str:

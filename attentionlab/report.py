@@ -1,7 +1,8 @@
-"""The figures of trained translators on held-out pairs, as a table for the notebooks and as data for calibration.
+"""The figures of trained translators on unseen pairs, printed for the notebooks and kept as data for calibration.
 
 `make calibrate` executes the instructor's notebooks with ATTENTIONLAB_RECORD set to a file: :func:`evaluate`
-then also writes its figures there, so calibration reads data, never a notebook's printed text.
+then also measures the test split (as the grader does) and writes both there, so calibration reads data,
+never a notebook's printed text.
 """
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import json
 import os
 from pathlib import Path
 
-from attentionlab import metrics
+from attentionlab import data, metrics
 
 RECORD = "ATTENTIONLAB_RECORD"
 RUN_KEYS = ("initial_val_loss", "loss", "val_loss", "train_seconds", "epoch_seconds", "tokens_per_second")
@@ -27,20 +28,23 @@ def figures(model, run: dict, sources, references) -> dict:
 
 def evaluate(models: dict, runs: dict, pairs) -> dict:
     """{name: figures} of each model on ``pairs`` (grouped by source sentence); prints one line per model."""
-    sources, references = metrics.group_references(pairs)
-    results = {name: figures(model, runs[name], sources, references) for name, model in models.items()}
+    results = {name: figures(model, runs[name], *metrics.group_references(pairs)) for name, model in models.items()}
     for name, r in results.items():
         print(f"{name}: BLEU {r['bleu']:.1f}, {r['params']:,} parameters, trained in {r['train_seconds']:.0f} s")
-    save(results)
+    if os.environ.get(RECORD):
+        test = metrics.group_references(data.load_corpus().test)
+        save({name: {**figures(model, runs[name], *test), "val": _scores(results[name])}
+              for name, model in models.items()})
     return results
 
 
+def _scores(figures: dict) -> dict:
+    return {key: figures[key] for key in ("bleu", "bleu_by_length", "alignment")}
+
+
 def save(results: dict) -> None:
-    """Add ``results`` (without the translations) to the file named by ATTENTIONLAB_RECORD, if it is set."""
-    path = os.environ.get(RECORD)
-    if not path:
-        return
-    path = Path(path)
+    """Add ``results`` (without the translations) to the file named by ATTENTIONLAB_RECORD."""
+    path = Path(os.environ[RECORD])
     record = json.loads(path.read_text()) if path.is_file() else {}
     record.update({name: {k: v for k, v in r.items() if k != "hypotheses"} for name, r in results.items()})
     path.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n")

@@ -36,8 +36,8 @@ def run_notebook(assignment: str, seed: int) -> tuple[dict, float]:
 
 def _line(name: str, figures: dict) -> str:
     moved = figures["alignment"]
-    return (f"{name}: BLEU {figures['bleu']:.1f}, alignment {moved['fraction']:.0%} of {moved['total']}, "
-            f"trained in {figures['train_seconds']:.0f} s")
+    return (f"{name}: test BLEU {figures['bleu']:.1f} (validation {figures['val']['bleu']:.1f}), alignment "
+            f"{moved['fraction']:.0%} of {moved['total']}, trained in {figures['train_seconds']:.0f} s")
 
 
 def calibrate(seeds=(0, 1, 2), log=print) -> dict:
@@ -49,7 +49,7 @@ def calibrate(seeds=(0, 1, 2), log=print) -> dict:
         log(f"seed {seed}: {_line(BASELINE, base)}; notebook {nb4_seconds:.0f} s")
         if record is None:
             record = {"bleu": base["bleu"], "seed": seed, "signature": base["signature"],
-                      "bleu_by_length": base["bleu_by_length"], "margin": baseline.MARGIN,
+                      "bleu_by_length": base["bleu_by_length"], "val": base["val"], "margin": baseline.MARGIN,
                       "environment": baseline.environment(), "seeds": {}, "notebook_seconds": {}}
             baseline.PATH.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n")
         nb5, nb5_seconds = run_notebook(NB5, seed)

@@ -40,10 +40,13 @@ def limits_for(assignment: str) -> Limits:
 
 
 def data_for(assignment: str) -> list[Path]:
-    """The verified corpus for assignments that need it (raises attentionlab.data.DataError if unavailable)."""
+    """The corpus without its test split, for assignments that need it (DataError if the corpus is unavailable).
+
+    Graded kernels train and validate as the notebooks do; the test translations stay with the grader.
+    """
     from attentionlab import data
 
-    return [data.fetch()] if assignment in NEEDS_DATA else []
+    return [data.held_out_copy(data.fetch(), data.cache_dir())] if assignment in NEEDS_DATA else []
 
 
 def config(**overrides):

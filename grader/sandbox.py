@@ -24,6 +24,8 @@ from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
 
+from attentionlab.data import ENV_SHA256, ENV_ZIP, sha256
+
 ISOLATED, UNSANDBOXED = "bwrap", "unsandboxed"
 SANDBOX_UID = int(os.environ.get("ATTENTIONLAB_SANDBOX_UID", 65534))  # nobody, when grading as root
 ENV_PASSED = ("LANG", "LC_ALL", "TF_CPP_MIN_LOG_LEVEL", "ATTENTIONLAB_SEED", "ATTENTIONLAB_QUIET",
@@ -81,8 +83,8 @@ class Sandbox:
                     "MPLBACKEND": "agg", "MPLCONFIGDIR": str(self.home / ".matplotlib"),
                     "KERAS_HOME": str(self.home / ".keras"), "PYTHONDONTWRITEBYTECODE": "1",
                     **{k: os.environ[k] for k in ENV_PASSED if k in os.environ}, **(env or {})}
-        if self.data:
-            self.env["ATTENTIONLAB_SPA_ENG"] = str(self.data[0])
+        if self.data:  # the grader's held-out copy of the corpus, and its checksum
+            self.env.update({ENV_ZIP: str(self.data[0]), ENV_SHA256: sha256(self.data[0])})
 
     @property
     def uid(self) -> int | None:

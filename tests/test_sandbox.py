@@ -11,10 +11,10 @@ from grader.course import ROOT
 from grader.sandbox import ISOLATED, SANDBOX_UID, Limits, Sandbox, mode
 
 
-def run(code: str, limits: Limits = Limits()) -> str:
+def run(code: str, limits: Limits = Limits(), data=()) -> str:
     """Run Python ``code`` in a fresh sandbox; return what it printed."""
     assert mode() == ISOLATED, "bubblewrap is missing: `make install` installs it (apt-get install bubblewrap)"
-    sandbox = Sandbox(limits)
+    sandbox = Sandbox(limits, data=data)
     try:
         sandbox.give_to_sandbox()
         done = subprocess.run(sandbox.command([sys.executable, "-c", code]), capture_output=True, text=True,
@@ -29,6 +29,19 @@ def test_grader_solutions_and_gradebook_are_invisible():
     out = run(f"import os; print([os.path.exists(p) for p in {[str(p) for p in paths]!r}])")
     assert out.strip() == "[False, False, False, True]"
     assert "No module named 'grader'" in run("import grader")
+
+
+def test_graded_kernels_get_the_corpus_without_its_test_split():
+    from attentionlab import data
+    from grader.course import data_for
+
+    full = data.fetch()
+    out = run(f"import os; from attentionlab import data; c = data.load_corpus()\n"
+              f"print(len(c.train), len(c.val), len(c.test), os.path.exists({str(full)!r}))",
+              data=data_for("05_cross_attention"))
+    corpus = data.load_corpus()
+    assert out.split()[-4:] == [str(len(corpus.train)), str(len(corpus.val)), "0", "False"], out
+    assert corpus.test
 
 
 def test_no_network_not_even_the_graders_loopback():

@@ -37,19 +37,21 @@ class Encoder(layers.Layer):
 class BiEncoder(layers.Layer):
     """Bahdanau's encoder: a bidirectional LSTM (units / 2 each way); h_j joins both directions' outputs at j.
 
-    Returns (outputs (B, S, units), [h, c] of both directions joined, source mask (B, S)).
+    The decoder starts from s_0 = tanh(W_s ←h_1), the backward LSTM's summary, as in the paper (memory zero).
+    Returns (outputs (B, S, units), [s_0, 0], source mask (B, S)).
     """
 
     def __init__(self, vocab_size: int, embedding_dim: int, units: int, **kwargs):
         super().__init__(**kwargs)
         self.embedding = layers.Embedding(vocab_size, embedding_dim)
         self.lstm = layers.Bidirectional(layers.LSTM(units // 2, return_sequences=True, return_state=True))
+        self.initial = layers.Dense(units, activation="tanh")
 
     def call(self, source_ids):
         mask = ops.not_equal(source_ids, PAD_ID)
-        outputs, h_fwd, c_fwd, h_bwd, c_bwd = self.lstm(self.embedding(source_ids), mask=mask)
-        state = [ops.concatenate([h_fwd, h_bwd], axis=-1), ops.concatenate([c_fwd, c_bwd], axis=-1)]
-        return outputs, state, mask
+        outputs, _, _, h_backward, _ = self.lstm(self.embedding(source_ids), mask=mask)
+        s_0 = self.initial(h_backward)
+        return outputs, [s_0, ops.zeros_like(s_0)], mask
 
 
 def recur(step, inputs, state):

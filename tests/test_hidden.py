@@ -171,3 +171,27 @@ def test_memory_answer_is_the_size_of_real_attention_weights():
     Q, K, V = h._qkv(np.random.default_rng(0), (2, 3), T=4, S=6)
     weights = h._attention(Q, K, V)[1].astype("float32")
     assert weights.nbytes == h.attention_weights_bytes(batch=2, num_heads=3, T=4, S=6, dtype="float32")
+
+
+def test_cross_attention_reference_matches_keras_layers():
+    """The grader's NumPy attention equals Keras' Attention (dot, general) and AdditiveAttention, masked."""
+    import keras
+
+    from grader.hidden import cross_attention as x
+
+    rng = np.random.default_rng(0)
+    query, keys = rng.standard_normal((2, 3, 8)), rng.standard_normal((2, 5, 8))
+    mask = np.array([[True] * 3 + [False] * 2, [True] * 5])
+    W, W1, W2 = (rng.standard_normal((8, 8)) for _ in range(3))
+    v = rng.standard_normal(8)
+    for score, params, inputs, layer in [
+            ("dot", [], [query / np.sqrt(8), keys], keras.layers.Attention()),
+            ("general", [W], [query @ W / np.sqrt(8), keys], keras.layers.Attention()),
+            ("additive", [W1, W2, v], [query @ W2, keys, keys @ W1], keras.layers.AdditiveAttention())]:
+        if score == "additive":
+            layer.build([np.shape(i) for i in inputs])
+            layer.set_weights([v])  # Keras sums scale · tanh(q + k): v plays the scale
+        context, weights = layer(inputs, mask=[None, mask], return_attention_scores=True)
+        ours = x.attend(x.true_scores(score, params, query, keys), keys, mask)
+        np.testing.assert_allclose(ours[1], keras.ops.convert_to_numpy(weights), atol=1e-5, err_msg=score)
+        np.testing.assert_allclose(ours[0], keras.ops.convert_to_numpy(context), atol=1e-5, err_msg=score)

@@ -1,4 +1,5 @@
 """BLEU helpers: sacreBLEU underneath, multi-reference grouping, length buckets."""
+import numpy as np
 import pytest
 import sacrebleu
 
@@ -43,3 +44,47 @@ def test_evaluate_and_buckets():
 def test_detokenize_undoes_the_punctuation_split():
     assert metrics.detokenize("¿ dónde está tom ?") == "¿dónde está tom?"
     assert metrics.detokenize("hola , tom .") == "hola, tom."
+
+
+def _one_hot_rows(length: int, columns: int, pick) -> np.ndarray:
+    rows = np.zeros((length, columns))
+    for t in range(length):
+        if pick(t) is not None:
+            rows[t, min(max(pick(t), 0), columns - 1)] = 1.0
+    return rows
+
+
+def _held_out_pairs():
+    from attentionlab import data
+
+    return data.load_corpus().val
+
+
+def test_alignment_counts_only_copied_words_that_moved():
+    sources = ["i gave tom 3 books .", "tom is here ."]
+    hypotheses = ["le di 3 libros a tom .", "tom está aquí ."]
+    found = metrics.copied_words(sources, hypotheses)
+    assert sorted(found) == [(0, 2, 3), (0, 5, 2), (1, 0, 0)]
+    aligned = [_one_hot_rows(7, 6, {2: 3, 5: 2}.get), _one_hot_rows(4, 4, lambda t: t)]
+    assert metrics.alignment(sources, hypotheses, aligned) == {"hits": 2, "total": 2, "fraction": 1.0}
+
+
+def test_attention_that_ignores_the_words_fails_the_alignment_bar():
+    from grader.hidden.cross_attention import ALIGNMENT_BAR
+
+    sources, references = metrics.group_references(_held_out_pairs())
+    hypotheses = [refs[0] for refs in references]  # human translations: the words a model should copy
+    shape = [(len(h.split()) + 1, len(s.split())) for s, h in zip(sources, hypotheses)]
+    content_blind = {"uniform": [np.full(s, 1 / s[1]) for s in shape]}
+    for offset in range(-3, 4):
+        content_blind[f"diagonal {offset:+d}"] = [_one_hot_rows(*s, lambda t: t - offset) for s in shape]
+    moved = metrics.copied_words(sources, hypotheses)
+    perfect = [np.zeros(s) for s in shape]
+    for i, t, j in moved:
+        perfect[i][t, j] = 1.0
+    shuffled = [w[:, np.random.default_rng(i).permutation(w.shape[1])] for i, w in enumerate(perfect)]
+    content_blind["shuffled source"] = shuffled
+    assert metrics.alignment(sources, hypotheses, perfect)["fraction"] == 1.0
+    for name, attention in content_blind.items():
+        score = metrics.alignment(sources, hypotheses, attention)
+        assert score["total"] > 100 and score["fraction"] < ALIGNMENT_BAR - 0.1, (name, score)

@@ -11,7 +11,10 @@ from attentionlab import baseline, checks, metrics
 from grader.hidden import SetupError, fresh, hidden_check, questions
 from grader.hidden.seq2seq import test_bleu, test_split
 
-ALIGNMENT_BAR = 0.5  # share of moved copied words whose strongest weight is on their source word (see the README)
+# Share of the moved copied words whose strongest weight is on their own source word. Attention that ignores the
+# words scores at most 0.45 on the test split (a diagonal shifted by one, tests/test_metrics.py); the reference
+# (Luong) 0.87-0.90 (attentionlab/baseline.json).
+ALIGNMENT_BAR = 0.65
 MIN_MOVED = 30  # fewer moved copies than this: the model does not translate yet
 LOSS_DROP = 0.5  # the validation loss must fall below this share of the untrained model's
 
@@ -255,8 +258,9 @@ def alignment(translate, runs, choice):
                     "the alignment. Check that your model translates (BLEU above).")
     if moved["fraction"] < ALIGNMENT_BAR:
         checks.fail(f"{moved['fraction']:.0%} of the moved copied words get their strongest weight on their own "
-                    f"source word; {ALIGNMENT_BAR:.0%} are needed. Attention that follows the position, not the "
-                    "words, fails here: the scores must compare the decoder's state with each encoder output.")
+                    f"source word; {ALIGNMENT_BAR:.0%} are needed. Look at your model's heatmap: does the step that "
+                    "writes a copied word look at it, or at a neighbour, or at the same position whatever the words? "
+                    "Hand in the model whose attention follows the words (section 8).")
     return f"Alignment: {moved['hits']} of {moved['total']} moved copied words ({moved['fraction']:.0%})."
 
 

@@ -39,3 +39,17 @@ def grading_dir(tmp_path_factory):
         os.environ.pop(WORKDIR)
     else:
         os.environ[WORKDIR] = old
+
+
+@pytest.fixture(scope="session")
+def grade_as_class(grading_dir):
+    """Submit {student: notebook} for an assignment and grade them as one class on two workers."""
+    from grader import autograde, submissions
+
+    def grade(assignment: str, notebooks: dict) -> dict:
+        for student, nb in notebooks.items():
+            submissions.submit(nb, assignment, student)
+        results = autograde.grade_class(assignment, list(notebooks), workers=2, regrade=True, progress=False)
+        return {r.student: r for r in results}
+
+    return grade

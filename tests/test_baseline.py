@@ -39,6 +39,15 @@ def test_every_calibrated_seed_clears_the_gate_widely():
         assert min(gains) >= 2 * baseline.MARGIN, f"seed {seed}: attention gains {gains}"
 
 
+def test_the_reference_model_aligns_on_every_calibrated_seed_and_position_alone_does_not():
+    from grader.hidden.cross_attention import ALIGNMENT_BAR
+
+    for seed, models in baseline.load()["seeds"].items():
+        moved = models["Luong"]["alignment"]
+        assert moved["total"] >= 50 and moved["fraction"] >= ALIGNMENT_BAR + 0.1, f"seed {seed}: {moved}"
+        assert models["no attention"]["alignment"]["fraction"] == 0.0  # no weights at all: no strict maximum
+
+
 def test_benchmark_rows():
     record = {"seeds": {"0": {"m": {"params": 1_000_000, "tokens_per_second": 10_000.0, "epoch_seconds": [20, 22, 30],
                                     "train_seconds": 72.0, "bleu": 30.0}}}}

@@ -1,44 +1,49 @@
-"""Mistakes in the training notebooks, graded end to end in the sandbox without training a model.
+"""Mistakes and other correct answers in the training notebooks, graded end to end in the sandbox without training.
 
-With ATTENTIONLAB_TRAIN_BATCHES set, seq2seq.train fits two batches only: the BLEU cells then fail for
-every submission, the reference included, and every other cell is judged as in a real grading.
+With ATTENTIONLAB_TRAIN_BATCHES set, seq2seq.train fits two batches only: the cells that need a trained model
+then fail for every submission, the reference included, and every other cell is judged as in a real grading.
+Each notebook's submissions are graded as one class on two workers, as an instructor grades them.
 """
 import pytest
 
-from grader import autograde, mistakes, submissions
+from grader import mistakes, submissions
 
 pytestmark = pytest.mark.slow
 BLEU_CELLS = {"04_seq2seq": {"test_bleu"}, "05_cross_attention": {"test_bleu_gate", "test_alignment"}}
+EDITS = mistakes.FAST_MISTAKES + mistakes.FAST_ALTERNATIVES
 
 
-@pytest.fixture
-def untrained(monkeypatch):
+@pytest.fixture(scope="module")
+def untrained(grading_dir, grade_as_class):
+    """{(assignment, student): Result} of the untrained reference and every fast edit."""
     from attentionlab.seq2seq import SMOKE
 
-    monkeypatch.setenv(SMOKE, "2")
-
-
-def grade(nb, assignment, student):
-    submissions.submit(nb, assignment, student)
-    return autograde.grade(assignment, student, feedback=False)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(SMOKE, "2")
+        graded = {}
+        for assignment in BLEU_CELLS:
+            notebooks = {"untrained-reference": submissions.student_notebook(
+                assignment, submissions.solution_sources(assignment))}
+            notebooks.update({e.student: submissions.with_edit(e) for e in EDITS if e.assignment == assignment})
+            graded.update({(assignment, s): r for s, r in grade_as_class(assignment, notebooks).items()})
+    return graded
 
 
 @pytest.mark.parametrize("assignment", sorted(BLEU_CELLS))
-def test_untrained_reference_loses_only_the_bleu_cells(grading_dir, untrained, assignment):
-    result = grade(submissions.student_notebook(assignment, submissions.solution_sources(assignment)),
-                   assignment, "untrained-reference")
+def test_untrained_reference_loses_only_the_bleu_cells(untrained, assignment):
+    result = untrained[assignment, "untrained-reference"]
     assert result.error is None and set(result.lost()) == BLEU_CELLS[assignment], result.messages
 
 
 @pytest.mark.parametrize("mistake", mistakes.FAST_MISTAKES, ids=lambda m: f"{m.assignment}:{m.name}")
-def test_training_notebook_mistake_fails_its_cell_with_a_fix(grading_dir, untrained, mistake):
-    result = grade(submissions.with_edit(mistake), mistake.assignment, mistake.student)
+def test_training_notebook_mistake_fails_its_cell_with_a_fix(untrained, mistake):
+    result = untrained[mistake.assignment, mistake.student]
     assert result.error is None
     assert set(result.lost()) == set(mistake.fails) | BLEU_CELLS[mistake.assignment], result.messages
     assert mistake.hint in result.messages[mistake.fails[0]], result.messages
 
 
 @pytest.mark.parametrize("edit", mistakes.FAST_ALTERNATIVES, ids=lambda e: f"{e.assignment}:{e.name}")
-def test_training_notebook_alternative_loses_only_what_needs_training(grading_dir, untrained, edit):
-    result = grade(submissions.with_edit(edit), edit.assignment, edit.student)
+def test_training_notebook_alternative_loses_only_what_needs_training(untrained, edit):
+    result = untrained[edit.assignment, edit.student]
     assert result.error is None and set(result.lost()) == BLEU_CELLS[edit.assignment], result.messages

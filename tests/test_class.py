@@ -21,7 +21,8 @@ def class_of_six(grading_dir):
     """Six notebook-1 submissions: the reference, a blank one and four mistakes."""
     made = {"ref-1": submissions.student_notebook(NB1, submissions.solution_sources(NB1)),
             "blank-1": submissions.student_notebook(NB1, {})}
-    made.update({m.student: submissions.with_edit(m) for m in mistakes.for_assignment(NB1)[:4]})
+    wrong = [m for m in mistakes.MISTAKES if m.assignment == NB1][:4]
+    made.update({m.student: submissions.with_edit(m) for m in wrong})
     for student, nb in made.items():
         submissions.submit(nb, NB1, student)
     serial = autograde.grade_class(NB1, list(made), regrade=True, progress=False)

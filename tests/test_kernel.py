@@ -37,5 +37,6 @@ def test_plain_nbgrader_autograde_runs_the_sandboxed_checks(grading_dir):
                              ("plain-garbage", {**submissions.solution_sources(nb1), **garbage})):
         submissions.submit(submissions.student_notebook(nb1, answers), nb1, student)
         assert api().autograde(nb1, student)["success"]
-    assert sum(s for s, _ in autograde.scores(nb1, "plain-ref").values()) == 12
-    assert sum(s for s, _ in autograde.scores(nb1, "plain-garbage").values()) == 2  # test_softmax only
+    assert all(s == m > 0 for s, m in autograde.scores(nb1, "plain-ref").values())
+    kept = {g for g, (s, m) in autograde.scores(nb1, "plain-garbage").items() if s == m}
+    assert kept == {"test_softmax", "test_q_scaling", "test_q_memory"}  # what does not call the garbage

@@ -1,7 +1,7 @@
 """Hidden checks for notebook 5: scores, the attention layer, Luong's decoder, Bahdanau's step, BLEU, alignment.
 
-The layers are checked against NumPy and Keras computations on the student's own weights, read back from the
-kernel, with inputs drawn anew for every grading run.
+The layers are checked against NumPy on the student's own weights, read back from the kernel, with inputs drawn
+anew for every grading run (tests/test_hidden.py checks that NumPy against Keras' attention layers).
 """
 from __future__ import annotations
 

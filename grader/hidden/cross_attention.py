@@ -13,8 +13,9 @@ from grader.hidden.seq2seq import test_bleu, test_split
 
 # Share of the moved copied words whose strongest weight is on their own source word. Attention that ignores the
 # words scores at most 0.45 on the test split (a diagonal shifted by one, tests/test_metrics.py); the reference
-# (Luong) 0.87-0.90 (attentionlab/baseline.json).
-ALIGNMENT_BAR = 0.65
+# (Luong) 0.89-0.94 on seeds 0-2, Bahdanau's model, which often looks one word ahead, 0.40-0.65
+# (attentionlab/baseline.json).
+ALIGNMENT_BAR = 0.75
 MIN_MOVED = 30  # fewer moved copies than this: the model does not translate yet
 LOSS_DROP = 0.5  # the validation loss must fall below this share of the untrained model's
 

@@ -28,7 +28,7 @@ FILENAME = "spa-eng.zip"
 ENV_ZIP = "ATTENTIONLAB_SPA_ENG"
 ENV_SHA256 = "ATTENTIONLAB_SPA_ENG_SHA256"  # set by the grader for its held-out copy (test split removed)
 ENV_CACHE = "ATTENTIONLAB_CACHE"
-HELD_OUT = "spa-eng-held-out.zip"
+HELD_OUT = "spa-eng-held-out-{}.zip"  # named after the source and this module (which defines the split)
 
 
 class DataError(RuntimeError):
@@ -155,9 +155,11 @@ def parse_lines(lines: list[str]) -> tuple[list[tuple[str, str]], int]:
 def held_out_copy(zip_path: Path, folder: Path) -> Path:
     """A spa-eng.zip without the lines of the test split, for graded kernels: they never see its translations.
 
-    Written once per source zip (same bytes every time); the grader passes its checksum in ENV_SHA256.
+    ``zip_path`` is the verified spa-eng.zip; the copy is written once per version of this module (same bytes every
+    time), and the grader passes its checksum in ENV_SHA256.
     """
-    target = folder / HELD_OUT
+    version = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]  # the source is the verified zip
+    target = folder / HELD_OUT.format(version)
     if not target.is_file():
         with zipfile.ZipFile(zip_path) as zf:
             lines = zf.read(MEMBER).decode("utf-8", errors="replace").splitlines()

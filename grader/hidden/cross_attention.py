@@ -9,7 +9,9 @@ import numpy as np
 
 from attentionlab import baseline, checks, metrics
 from grader.hidden import SetupError, fresh, hidden_check, questions
+from grader.hidden.numpy_attention import reference_softmax as _softmax
 from grader.hidden.seq2seq import test_bleu, test_split
+from grader.hidden.seq2seq import to_numpy as _np
 
 # Share of the moved copied words whose strongest weight is on their own source word. Attention that ignores the
 # words scores at most 0.45 on the test split (a diagonal shifted by one, tests/test_metrics.py); the reference
@@ -18,17 +20,6 @@ from grader.hidden.seq2seq import test_bleu, test_split
 ALIGNMENT_BAR = 0.75
 MIN_MOVED = 30  # fewer moved copies than this: the model does not translate yet
 LOSS_DROP = 0.5  # the validation loss must fall below this share of the untrained model's
-
-
-def _np(x):
-    from keras import ops
-
-    return ops.convert_to_numpy(x)
-
-
-def _softmax(x):
-    e = np.exp(x - x.max(-1, keepdims=True))
-    return e / e.sum(-1, keepdims=True)
 
 
 def _sigmoid(x):

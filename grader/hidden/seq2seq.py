@@ -14,7 +14,8 @@ FIX_STATE = ("The {who}'s LSTM does not return its final state: create it with r
              "after the outputs.")
 
 
-def _np(x):
+def to_numpy(x):
+    """A kernel's reply (array or tensor) as a NumPy array."""
     from keras import ops
 
     return ops.convert_to_numpy(x)
@@ -23,7 +24,7 @@ def _np(x):
 def _diagnose_lstm(layer, ids, who: str) -> None:
     """When calling the student's layer failed: name the LSTM argument it misses, if that is the cause."""
     try:
-        result = layer.lstm(_np(layer.embedding(ids)))
+        result = layer.lstm(to_numpy(layer.embedding(ids)))
     except Exception:  # not the attributes of the scaffold: nothing to add to the student's own error
         return
     if not isinstance(result, (list, tuple)):
@@ -58,11 +59,11 @@ def encoder(Encoder):
     checks.shape(h, (2, 12), "state h")
     checks.shape(c, (2, 12), "state c")
     short, (h_short, c_short), _ = enc(ids[:1, :4])
-    checks.close(_np(h)[0], _np(h_short)[0], "final state h with trailing padding",
+    checks.close(to_numpy(h)[0], to_numpy(h_short)[0], "final state h with trailing padding",
                  "Padding changed the sentence's summary: pass mask= (True at ids != 0) to the LSTM.", atol=1e-5)
-    checks.close(_np(c)[0], _np(c_short)[0], "final state c with trailing padding",
+    checks.close(to_numpy(c)[0], to_numpy(c_short)[0], "final state c with trailing padding",
                  "Padding changed the sentence's summary: pass mask= (True at ids != 0) to the LSTM.", atol=1e-5)
-    checks.close(_np(mask), ids != 0, "mask", "The mask is True where the id is not 0.")
+    checks.close(to_numpy(mask), ids != 0, "mask", "The mask is True where the id is not 0.")
 
 
 @hidden_check("test_decoder", "Decoder")
@@ -78,7 +79,7 @@ def decoder(Decoder):
     _per_position(logits, (3, 4, 25), "decoder", "logits")
     checks.shape(h, (3, 12), "decoder state h")
     other, _, _ = dec(ids, enc_out, mask, [s * 0 for s in state])
-    if np.allclose(_np(logits), _np(other), atol=1e-6):
+    if np.allclose(to_numpy(logits), to_numpy(other), atol=1e-6):
         checks.fail("The decoder ignores the encoder's state: start its LSTM with initial_state=state.")
 
 
@@ -91,7 +92,7 @@ def masked_loss(loss_fn):
     labels = rng.integers(1, 12, size=(4, 6))
     labels[0, 3:], labels[1, 1:], labels[2, 5:] = 0, 0, 0
     logits = rng.standard_normal((4, 6, 12)).astype("float32") * 3
-    per_token = _np(keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True))
+    per_token = to_numpy(keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True))
     real = labels != 0
     checks.close(float(loss_fn(labels, logits)), per_token[real].mean(), "masked_loss", atol=1e-4,
                  mistakes={"Padding is counted: multiply the per-token loss by the mask.": per_token.mean(),

@@ -8,7 +8,7 @@ import pytest
 
 from grader import mistakes, submissions
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.training]
 BLEU_CELLS = {"04_seq2seq": {"test_bleu"}, "05_cross_attention": {"test_bleu_gate", "test_alignment"}}
 EDITS = mistakes.FAST_MISTAKES + mistakes.FAST_ALTERNATIVES
 

@@ -7,12 +7,18 @@ from grader.course import NEEDS_DATA, assignments
 pytestmark = pytest.mark.slow
 
 
+def trains(assignment, value=None):
+    """A test parameter (``value``, by default the assignment), marked `training` when grading it trains a model."""
+    marks = [pytest.mark.training] if assignment in NEEDS_DATA else []
+    return pytest.param(assignment if value is None else value, marks=marks)
+
+
 def grade(assignment, student, nb):
     submissions.submit(nb, assignment, student)
     return autograde.grade(assignment, student, feedback=False)
 
 
-@pytest.mark.parametrize("assignment", assignments())
+@pytest.mark.parametrize("assignment", [trains(a) for a in assignments()])
 def test_reference_gets_full_marks(grading_dir, assignment):
     result = grade(assignment, "reference", submissions.student_notebook(
         assignment, submissions.solution_sources(assignment)))
@@ -47,13 +53,13 @@ def _graded(edit, catalogue):
     return grade(edit.assignment, edit.student, submissions.with_edit(edit))
 
 
-@pytest.mark.parametrize("edit", mistakes.ALTERNATIVES, ids=lambda e: f"{e.assignment}:{e.name}")
+@pytest.mark.parametrize("edit", [trains(e.assignment, e) for e in mistakes.ALTERNATIVES], ids=lambda e: f"{e.assignment}:{e.name}")
 def test_alternative_answer_gets_full_marks(grading_dir, catalogue, edit):
     result = _graded(edit, catalogue)
     assert result.error is None and result.score == result.max_score > 0, result.messages
 
 
-@pytest.mark.parametrize("mistake", mistakes.MISTAKES, ids=lambda m: f"{m.assignment}:{m.name}")
+@pytest.mark.parametrize("mistake", [trains(m.assignment, m) for m in mistakes.MISTAKES], ids=lambda m: f"{m.assignment}:{m.name}")
 def test_mistake_loses_matching_points_with_a_fix(grading_dir, catalogue, mistake):
     result = _graded(mistake, catalogue)
     assert result.error is None

@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export TF_CPP_MIN_LOG_LEVEL := 3
 
-.PHONY: install sandbox lab data release solutions grade check examples demo test test-fast calibrate benchmark clean
+.PHONY: install sandbox lab exchange data release solutions grade check examples demo test test-fast calibrate benchmark clean
 
 install: $(STAMP) sandbox  ## local virtual environment, pinned packages, the package, the Jupyter kernel, bubblewrap
 
@@ -28,8 +28,12 @@ $(STAMP): requirements.txt pyproject.toml
 		--env TF_CPP_MIN_LOG_LEVEL 3
 	touch $(STAMP)
 
-lab: install  ## JupyterLab with nbgrader's extensions and the course's config
+lab: install  ## JupyterLab with nbgrader's extensions and the course's config; the course in the Assignments panel
+	$(PY) -m grader exchange --publish
 	JUPYTER_CONFIG_PATH=$(CURDIR)/grader $(VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root)
+
+exchange: install  ## nbgrader's exchange (mode 777; $$ATTENTIONLAB_EXCHANGE, default grader/exchange), checked
+	$(PY) -m grader exchange
 
 data: install  ## download (or copy from $$ATTENTIONLAB_SPA_ENG) and verify spa-eng.zip
 	$(PY) -m grader data

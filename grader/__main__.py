@@ -1,4 +1,5 @@
-"""Course commands: python -m grader {data,release,solutions,autograde,check,examples,demo,calibrate,benchmark}."""
+"""Course commands: python -m grader {data,release,solutions,autograde,check,examples,demo,calibrate,benchmark,
+exchange,publish,collect,return}."""
 from __future__ import annotations
 
 import argparse
@@ -83,6 +84,48 @@ def cmd_autograde(args) -> int:
     return 0
 
 
+def cmd_exchange(args) -> int:
+    """Create the exchange with the mode nbgrader documents, and say whether students can use it."""
+    from grader import exchange
+
+    path = exchange.create()
+    message = exchange.problem(path)
+    print(message or f"exchange ready: {path}")
+    if message:
+        return 1
+    for assignment in sorted(set(course.assignments()) - exchange.published()) if args.publish else []:
+        exchange.publish(assignment)
+        print(f"released {assignment} (fetch it from JupyterLab's Assignments panel)")
+    return 0
+
+
+def cmd_publish(args) -> int:
+    """Release an assignment's student version to the exchange, for students to fetch."""
+    from grader import exchange
+
+    exchange.publish(args.assignment)
+    print(f"released {args.assignment} to {exchange.root()}")
+    return 0
+
+
+def cmd_collect(args) -> int:
+    """Collect the submissions of an assignment from the exchange and autograde the new ones, sandboxed."""
+    from grader import exchange
+
+    students = exchange.collect(args.assignment)
+    print(f"collected {len(students)} submission(s) of {args.assignment}")
+    return cmd_autograde(args)
+
+
+def cmd_return(args) -> int:
+    """Put the graded students' feedback in the exchange, for each student to fetch their own."""
+    from grader import exchange
+
+    exchange.return_feedback(args.assignment)
+    print(f"feedback of {args.assignment} released to {exchange.root()}")
+    return 0
+
+
 def cmd_check(args) -> int:
     """Self-check one notebook: per-exercise points and what to fix, with no gradebook."""
     from pathlib import Path
@@ -116,18 +159,23 @@ def cmd_demo(args) -> int:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m grader", description=__doc__)
     commands = {"data": cmd_data, "release": cmd_release, "solutions": cmd_solutions, "autograde": cmd_autograde,
-                "check": cmd_check,
-                "examples": cmd_examples, "demo": cmd_demo, "calibrate": cmd_calibrate,
+                "check": cmd_check, "exchange": cmd_exchange, "publish": cmd_publish, "collect": cmd_collect,
+                "return": cmd_return, "examples": cmd_examples, "demo": cmd_demo, "calibrate": cmd_calibrate,
                 "benchmark": cmd_benchmark}
     parser.add_argument("command", choices=commands)
     parser.add_argument("assignment", nargs="?",
-                        help="autograde: the assignment (default: every one); check: the notebook's path")
+                        help="autograde: the assignment (default: every one); publish, collect, return: the "
+                             "assignment; check: the notebook's path")
     parser.add_argument("students", nargs="*", help="autograde: only these students (default: every submission)")
     parser.add_argument("--workers", type=int, default=1, help="autograde: submissions graded at once on this machine")
     parser.add_argument("--scheduler", help="autograde: address of a dask.distributed scheduler to grade on")
     parser.add_argument("--regrade", action="store_true", help="autograde: grade again what was already graded")
+    parser.add_argument("--publish", action="store_true",
+                        help="exchange: also release every assignment that is not in the exchange yet")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="calibrate: seeds to run")
     args = parser.parse_args(argv)
+    if args.command in ("publish", "collect", "return") and not args.assignment:
+        parser.error(f"{args.command} needs an assignment, one of: {' '.join(course.assignments())}")
     warnings.filterwarnings("ignore", module="nbgrader")  # SQLAlchemy noise from nbgrader's gradebook
     try:
         return commands[args.command](args)

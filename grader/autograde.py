@@ -34,6 +34,7 @@ from grader.sandbox import mode
 from grader.worker import run_submission
 
 log = logging.getLogger(__name__)
+SUBMISSION_FILES = ("timestamp.txt", "submission_secret.txt")  # written by nbgrader's collect beside the notebook
 CSV_FIELDS = ("assignment", "student", "status", "score", "max_score", "lost", "mode", "seconds", "reason", "sha256")
 
 
@@ -128,9 +129,10 @@ def _record(result: Result, outcome: dict) -> None:
         folder.mkdir(parents=True)
         (folder / notebook_of(assignment, NOTEBOOKS).name).write_text(outcome["notebook"])
         (folder / OUTCOME).write_text(json.dumps(outcome))
-        stamp = submitted_notebook(assignment, student).with_name("timestamp.txt")
-        if stamp.is_file():
-            shutil.copy(stamp, folder / stamp.name)
+        for kept in SUBMISSION_FILES:  # the feedback's name in the exchange derives from them
+            path = submitted_notebook(assignment, student).with_name(kept)
+            if path.is_file():
+                shutil.copy(path, folder / kept)
         cfg = config(submitted_directory=staging)
         cfg.Autograde.autograde_preprocessors = autograde_preprocessors(ReplayExecute)
         cfg.ReplayExecute.outcome_dir = staging

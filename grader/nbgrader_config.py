@@ -1,4 +1,5 @@
 """nbgrader configuration for Attention Lab (read by `make lab` and by grader.course)."""
+import os
 import sys
 from pathlib import Path
 
@@ -17,6 +18,11 @@ c.CourseDirectory.submitted_directory = "grader/submitted"
 c.CourseDirectory.autograded_directory = "grader/autograded"
 c.CourseDirectory.feedback_directory = "grader/feedback"
 c.CourseDirectory.db_url = f"sqlite:///{ROOT / 'grader' / 'gradebook.db'}"
+
+# The exchange releases, submissions and feedback pass through (`make exchange` creates it); on a hub, a folder
+# every user reaches. Fetched assignments go to work/, so nobody edits the tracked notebooks/.
+c.Exchange.root = os.environ.get("ATTENTIONLAB_EXCHANGE", str(ROOT / "grader" / "exchange"))
+c.Exchange.assignment_dir = str(ROOT / "work")
 
 # Training cells need far more than nbgrader's default 30 s per cell.
 c.Execute.timeout = 1800

@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export TF_CPP_MIN_LOG_LEVEL := 3
 
-.PHONY: install sandbox lab exchange data release solutions grade check examples demo test test-fast calibrate benchmark clean
+.PHONY: install sandbox lab exchange hub data release solutions grade check examples demo test test-fast calibrate benchmark clean
 
 install: $(STAMP) sandbox  ## local virtual environment, pinned packages, the package, the Jupyter kernel, bubblewrap
 
@@ -34,6 +34,9 @@ lab: install  ## JupyterLab with nbgrader's extensions and the course's config; 
 
 exchange: install  ## nbgrader's exchange (mode 777; $$ATTENTIONLAB_EXCHANGE, default grader/exchange), checked
 	$(PY) -m grader exchange
+
+hub: install  ## JupyterHub on 127.0.0.1:8000: an instructor and two student accounts, the exchange (root)
+	$(PY) -m grader hub
 
 data: install  ## download (or copy from $$ATTENTIONLAB_SPA_ENG) and verify spa-eng.zip
 	$(PY) -m grader data

@@ -1,5 +1,5 @@
 """Course commands: python -m grader {data,release,solutions,autograde,check,examples,demo,calibrate,benchmark,
-exchange,publish,collect,return}."""
+exchange,publish,collect,return,hub}."""
 from __future__ import annotations
 
 import argparse
@@ -126,6 +126,18 @@ def cmd_return(args) -> int:
     return 0
 
 
+def cmd_hub(args) -> int:
+    """Prepare the course's JupyterHub (accounts, environment, exchange) and start it, or only prepare it."""
+    from grader import hub
+
+    try:
+        hub.prepare() if args.prepare_only else hub.start()
+    except RuntimeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def cmd_check(args) -> int:
     """Self-check one notebook: per-exercise points and what to fix, with no gradebook."""
     from pathlib import Path
@@ -160,7 +172,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m grader", description=__doc__)
     commands = {"data": cmd_data, "release": cmd_release, "solutions": cmd_solutions, "autograde": cmd_autograde,
                 "check": cmd_check, "exchange": cmd_exchange, "publish": cmd_publish, "collect": cmd_collect,
-                "return": cmd_return, "examples": cmd_examples, "demo": cmd_demo, "calibrate": cmd_calibrate,
+                "return": cmd_return, "hub": cmd_hub, "examples": cmd_examples, "demo": cmd_demo, "calibrate": cmd_calibrate,
                 "benchmark": cmd_benchmark}
     parser.add_argument("command", choices=commands)
     parser.add_argument("assignment", nargs="?",
@@ -172,6 +184,7 @@ def main(argv=None) -> int:
     parser.add_argument("--regrade", action="store_true", help="autograde: grade again what was already graded")
     parser.add_argument("--publish", action="store_true",
                         help="exchange: also release every assignment that is not in the exchange yet")
+    parser.add_argument("--prepare-only", action="store_true", help="hub: prepare everything, do not start it")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="calibrate: seeds to run")
     args = parser.parse_args(argv)
     if args.command in ("publish", "collect", "return") and not args.assignment:

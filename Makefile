@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export TF_CPP_MIN_LOG_LEVEL := 3
 
-.PHONY: install sandbox lab exchange hub data release solutions grade check examples demo test test-fast calibrate benchmark clean
+.PHONY: install sandbox lab exchange hub data release solutions grade check examples demo test test-fast calibrate benchmark throughput clean
 
 install: $(STAMP) sandbox  ## local virtual environment, pinned packages, the package, the Jupyter kernel, bubblewrap
 
@@ -65,6 +65,9 @@ calibrate: install  ## retrain the no-attention baseline (seeds 0 1 2) and freez
 
 benchmark: install  ## time per epoch, tokens/s and share of the matmul peak, per model (after calibrate)
 	$(PY) -m grader benchmark
+
+throughput: install  ## grading speed: 20 notebook-1 and 4 notebook-5 submissions on 1, 2 and Dask workers (~45 min)
+	$(PY) -m grader throughput
 
 test: install  ## the full suite, as CI runs it (trains every model: about 25 minutes)
 	$(PY) -m pytest

@@ -1,5 +1,6 @@
 """Course commands: python -m grader {data,release,solutions,autograde,check,examples,demo,calibrate,benchmark,
-exchange,publish,collect,return,hub}."""
+exchange,publish,collect,return,hub,
+throughput}."""
 from __future__ import annotations
 
 import argparse
@@ -27,6 +28,13 @@ def cmd_calibrate(args) -> int:
 
 def cmd_benchmark(_args) -> int:
     from grader.benchmark import report
+
+    print(report())
+    return 0
+
+
+def cmd_throughput(_args) -> int:
+    from grader.throughput import report
 
     print(report())
     return 0
@@ -173,7 +181,7 @@ def main(argv=None) -> int:
     commands = {"data": cmd_data, "release": cmd_release, "solutions": cmd_solutions, "autograde": cmd_autograde,
                 "check": cmd_check, "exchange": cmd_exchange, "publish": cmd_publish, "collect": cmd_collect,
                 "return": cmd_return, "hub": cmd_hub, "examples": cmd_examples, "demo": cmd_demo, "calibrate": cmd_calibrate,
-                "benchmark": cmd_benchmark}
+                "benchmark": cmd_benchmark, "throughput": cmd_throughput}
     parser.add_argument("command", choices=commands)
     parser.add_argument("assignment", nargs="?",
                         help="autograde: the assignment (default: every one); publish, collect, return: the "

@@ -2,7 +2,6 @@
 import csv
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -10,6 +9,7 @@ import time
 import pytest
 
 from grader import autograde, mistakes, submissions
+from grader.cluster import local_cluster
 from grader.course import ROOT, WORKDIR
 
 pytestmark = pytest.mark.slow
@@ -76,30 +76,20 @@ def _rows(students):
 @pytest.fixture
 def dask_cluster():
     """A real dask scheduler and two single-threaded workers on 127.0.0.1, started from the course checkout."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    address = f"tcp://127.0.0.1:{port}"
-    dask = str(ROOT / ".venv" / "bin" / "dask") if (ROOT / ".venv" / "bin" / "dask").exists() else "dask"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    procs = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
-                              cwd=ROOT, env=env, stderr=subprocess.DEVNULL, start_new_session=True)]
-    procs += [subprocess.Popen([dask, "worker", address, "--nthreads", "1", "--no-dashboard", "--name", f"w{i}"],
-                               cwd=ROOT, env=env, stderr=subprocess.DEVNULL, start_new_session=True)
-              for i in range(2)]
-    from distributed import Client
-
-    try:
-        with Client(address, timeout=60) as client:
-            client.wait_for_workers(2, timeout=120)
+    with local_cluster(2) as address:
         yield address
-    finally:
-        for proc in procs:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
 
 
 def test_a_dask_cluster_gives_the_serial_scores(class_of_six, dask_cluster):
     students, serial = class_of_six
     distributed = autograde.grade_class(NB1, students, scheduler=dask_cluster, regrade=True, progress=False)
     assert {r.student: r.cells for r in distributed} == serial
+
+
+def test_throughput_figures_come_from_grading_a_class_on_every_setup(grading_dir):
+    from grader.throughput import SETUPS, report
+
+    text = report({NB1: 3})
+    rows = [line.split() for line in text.splitlines() if line.startswith(NB1)]
+    assert len(rows) == len(SETUPS) and all(row[-1] == "0" and float(row[-3]) > 0 for row in rows), text
+    assert "projection for 300 submissions" in text and "50 machine(s)" in text

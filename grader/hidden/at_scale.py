@@ -203,7 +203,7 @@ def rope_values(rope):
         x, positions = rng.standard_normal((*lead, n, d)), rng.integers(0, 500, n)
         out = rope(x, positions)
         shape(out, x.shape, f"rope of a {x.shape} array")
-        close(out, reference_rope(x, positions), f"rope of a {x.shape} array at positions {list(positions)}",
+        close(out, reference_rope(x, positions), f"rope of a {x.shape} array at positions {positions.tolist()}",
               "Pair i = (x_2i, x_2i+1) turns by position·θ_i, with θ_i = 10000^(-2i/d) for i = 0..d/2-1.",
               mistakes={"You rotated the pairs (x_i, x_i+d/2) (the half-split layout); this notebook rotates the "
                         "consecutive pairs (x_2i, x_2i+1).": reference_rope(x, positions, half=True),

@@ -77,6 +77,8 @@ def power_laws(n, series: dict, ylabel: str, title: str, ax=None):
     for label, values in series.items():
         ax.loglog(n, values, "o-", label=label)
     ax.set(xlabel="sequence length n", ylabel=ylabel, title=title)
+    ax.set_xticks(n, [str(v) for v in n])
+    ax.xaxis.set_minor_formatter(plt.NullFormatter())
     ax.legend()
     ax.grid(alpha=0.3, which="both")
     return ax

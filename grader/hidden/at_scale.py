@@ -7,7 +7,8 @@ from attentionlab.checks import close, fail, shape
 from grader.hidden import fresh, hidden_check, questions
 from grader.hidden.numpy_attention import reference_softmax
 
-FIX_RESCALE = "When the running maximum m grows, multiply both the running sum l and the accumulator by exp(m − m_new)."
+FIX_RESCALE = ("When the running maximum m grows, multiply both the running sum l and the accumulator by "
+               "exp(m − m_new).")
 FIX_CAUSAL = ("A causal query i sees the keys j ≤ i, the diagonal included; compare each key's position in the whole "
               "sequence (start of the block + its index in the block) with the query's position.")
 
@@ -48,8 +49,8 @@ def _flash_mistakes(Q, K, V, block, causal):
         "new block's weighted values.": tiled(Q, K, V, block, causal, rescale_acc=False),
     }
     if 0 < kept < K.shape[0]:
-        mistakes["The last, shorter block is dropped: when block does not divide S, loop until every key is processed."] \
-            = attention(Q, K[:kept], V[:kept], causal)
+        dropped = "The last, shorter block is dropped: when block does not divide S, loop until every key is processed."
+        mistakes[dropped] = attention(Q, K[:kept], V[:kept], causal)
     if causal:
         mistakes["The causal mask compares the key's index inside its block with the query's position: use the key's "
                  "position in the whole sequence, start of the block + its index."] = \
@@ -183,7 +184,7 @@ def q_kv_memory(answer, answer_gqa):
 
 
 def reference_rope(x, positions, first=0, exponent=2.0, half=False):
-    """Rotary embedding; ``first``/``exponent`` give θ_i = 10000^(-exponent·(i + first)/d); ``half``: pairs (i, i + d/2)."""
+    """Rotary embedding with θ_i = 10000^(-exponent·(i + first)/d); ``half``: the pairs (i, i + d/2)."""
     d = x.shape[-1]
     theta = 10000.0 ** (-exponent * (np.arange(d // 2) + first) / d)
     angles = np.asarray(positions)[:, None] * theta
@@ -197,7 +198,7 @@ def reference_rope(x, positions, first=0, exponent=2.0, half=False):
 
 @hidden_check("test_rope", "rope")
 def rope_values(rope):
-    """Random positions up to 500, leading dims, two widths; names the pairing or the frequencies when they are wrong."""
+    """Random positions up to 500, leading dims, two widths; names a wrong pairing or wrong frequencies."""
     rng = np.random.default_rng(fresh(77))
     for lead, n, d in (((3,), 6, 8), ((2, 2), 4, 16)):
         x, positions = rng.standard_normal((*lead, n, d)), rng.integers(0, 500, n)

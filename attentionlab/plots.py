@@ -1,4 +1,4 @@
-"""Plots shared by the notebooks: attention heatmaps, the √d scaling demo, BLEU by length, loss curves."""
+"""Plots shared by the notebooks: attention heatmaps, the √d scaling demo, BLEU by length, loss curves, power laws."""
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
@@ -68,3 +68,17 @@ def loss_curves(runs: dict):
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
+
+
+def power_laws(n, series: dict, ylabel: str, title: str, ax=None):
+    """Log–log plot of {label: values} against n, one line each: a power law n^p is a straight line of slope p."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5.5, 3.8))
+    for label, values in series.items():
+        ax.loglog(n, values, "o-", label=label)
+    ax.set(xlabel="sequence length n", ylabel=ylabel, title=title)
+    ax.set_xticks(n, [str(v) for v in n])
+    ax.xaxis.set_minor_formatter(plt.NullFormatter())
+    ax.legend()
+    ax.grid(alpha=0.3, which="both")
+    return ax

@@ -20,7 +20,7 @@ NEEDS_DATA = ("04_seq2seq", "05_cross_attention")  # their kernels read the corp
 # Per submission; the training notebooks take 3 and 6 minutes on a 2-core CPU, up to twice that on a slow day.
 LIMITS = {"01_attention_numpy": Limits(wall_seconds=300), "02_keras_mha": Limits(wall_seconds=600),
           "03_masks": Limits(wall_seconds=600), "04_seq2seq": Limits(wall_seconds=1800),
-          "05_cross_attention": Limits(wall_seconds=3000)}
+          "05_cross_attention": Limits(wall_seconds=3000), "07_attention_at_scale": Limits(wall_seconds=600)}
 
 
 def assignments() -> list[str]:

@@ -40,6 +40,7 @@ NB2 = "02_keras_mha"
 NB3 = "03_masks"
 NB4 = "04_seq2seq"
 NB5 = "05_cross_attention"
+NB7 = "07_attention_at_scale"
 
 # Correct answers that differ from the reference (another formula, another decision): full marks each.
 ALTERNATIVES = [
@@ -75,6 +76,38 @@ ALTERNATIVES = [
          "    return layer(embeddings, embeddings, attention_mask=padding_mask(token_ids), use_causal_mask=causal)"),
     Edit(NB3, "pairs-as-float", "q_pairs", "10 * 11 // 2", "55.0"),
     Edit(NB3, "causal-upper-case", "q_causal", 'answer_causal = "d"', 'answer_causal = "D"'),
+    Edit(NB7, "fit-log10", "fit_exponent", "np.polyfit(np.log(n), np.log(y), 1)",
+         "np.polyfit(np.log10(n), np.log10(y), 1)"),
+    Edit(NB7, "flash-normalised-accumulator", "flash_attention",
+         "l = l * correction + p.sum(axis=-1, keepdims=True)\n        acc = acc * correction + p @ V[start:start + block]\n"
+         "        m = m_new\n    return acc / l",
+         "l_new = l * correction + p.sum(axis=-1, keepdims=True)\n"
+         "        acc = (acc * l * correction + p @ V[start:start + block]) / l_new  # the normalised output so far\n"
+         "        l, m = l_new, m_new\n    return acc"),
+    Edit(NB7, "decode-own-softmax", "decode_step", 'output = naive_attention(q[None], cache["K"], cache["V"])[0]',
+         'scores = cache["K"] @ q / np.sqrt(q.size)\n    weights = np.exp(scores - scores.max())\n'
+         '    output = weights @ cache["V"] / weights.sum()'),
+    Edit(NB7, "gqa-reshape-broadcast", "gqa",
+         "    group = Q.shape[1] // K.shape[1]  # query heads per key/value head, H / G\n"
+         "    K = np.repeat(K, group, axis=1)  # (B, H, S, d)\n    V = np.repeat(V, group, axis=1)  # (B, H, S, d_v)\n"
+         "    return naive_attention(Q, K, V)",
+         "    B, H, T, d = Q.shape\n    G = K.shape[1]\n"
+         "    out = naive_attention(Q.reshape(B, G, H // G, T, d), K[:, :, None], V[:, :, None])  # (B, G, H/G, T, d_v)\n"
+         "    return out.reshape(B, H, T, -1)"),
+    Edit(NB7, "kv-bytes-gib", "q_kv_memory", "answer_kv_bytes = 2 * 32 * 4096 * 32 * 128 * 2",
+         "answer_kv_bytes = 2.0 * 2**30"),
+    Edit(NB7, "flash-upper-case", "q_flash", 'answer_flash = "c"', 'answer_flash = " C"'),
+    Edit(NB7, "rope-complex", "rope",
+         "    theta = 10000.0 ** (-np.arange(0, d, 2) / d)  # (d/2,)\n"
+         "    angles = np.asarray(positions)[:, None] * theta  # (n, d/2)\n"
+         "    cos, sin = np.cos(angles), np.sin(angles)\n    even, odd = x[..., 0::2], x[..., 1::2]\n"
+         "    out = np.empty(x.shape)\n    out[..., 0::2] = even * cos - odd * sin\n"
+         "    out[..., 1::2] = even * sin + odd * cos\n    return out",
+         "    theta = 10000.0 ** (-2 * np.arange(d // 2) / d)\n"
+         "    z = (x[..., 0::2] + 1j * x[..., 1::2]) * np.exp(1j * np.outer(positions, theta))  # pairs as complex numbers\n"
+         "    return np.stack([z.real, z.imag], axis=-1).reshape(x.shape)"),
+    Edit(NB7, "alibi-tril", "alibi", "np.maximum(np.arange(S - T, S)[:, None] - np.arange(S), 0)",
+         "np.tril(np.arange(S - T, S)[:, None] - np.arange(S), k=S - T)"),
 ]
 
 MISTAKES = [
@@ -132,6 +165,55 @@ MISTAKES = [
             ("test_q_pairs",), "remember the diagonal"),
     Mistake(NB3, "trap-raises", "q_trap", 'answer_trap = "c"', 'answer_trap = "b"',
             ("test_q_trap",), "Reread section 5"),
+    Mistake(NB7, "fit-intercept", "fit_exponent", "slope, _ = np.polyfit", "_, slope = np.polyfit",
+            ("test_fit_exponent",), "[slope, intercept]"),
+    Mistake(NB7, "fit-semilog", "fit_exponent", "np.polyfit(np.log(n), np.log(y), 1)", "np.polyfit(n, np.log(y), 1)",
+            ("test_fit_exponent",), "log n"),
+    Mistake(NB7, "flash-sum-not-rescaled", "flash_attention", "l = l * correction + p.sum", "l = l + p.sum",
+            ("test_flash", "test_flash_causal", "test_flash_memory"), "running sum l is not rescaled"),
+    Mistake(NB7, "flash-accumulator-not-rescaled", "flash_attention", "acc = acc * correction + p @", "acc = acc + p @",
+            ("test_flash", "test_flash_causal", "test_flash_memory"), "accumulator is not rescaled"),
+    Mistake(NB7, "flash-causal-block-offset", "flash_attention", "cols = np.arange(start, min(start + block, S))",
+            "cols = np.arange(min(block, S - start))", ("test_flash_causal",), "inside its block"),
+    Mistake(NB7, "flash-causal-without-diagonal", "flash_attention", "cols <= rows", "cols < rows",
+            ("test_flash_causal",), "diagonal included"),
+    Mistake(NB7, "flash-drops-last-block", "flash_attention", "range(0, S, block)", "range(0, S - block + 1, block)",
+            ("test_flash", "test_flash_causal"), "last, shorter block"),
+    Mistake(NB7, "flash-one-block", "flash_attention", "    T, d = Q.shape\n",
+            "    T, d = Q.shape\n    block = K.shape[0]  # all the keys at once\n",
+            ("test_flash_memory",), "never build a (T, S) array"),
+    Mistake(NB7, "flash-changes-arithmetic", "q_flash", 'answer_flash = "c"', 'answer_flash = "a"',
+            ("test_q_flash",), "Reread section 2"),
+    Mistake(NB7, "cache-appends-after-reading", "decode_step",
+            '    cache = {"K": np.concatenate([cache["K"], k[None]]), "V": np.concatenate([cache["V"], v[None]])}\n'
+            '    output = naive_attention(q[None], cache["K"], cache["V"])[0]  # (d_v,)',
+            '    output = naive_attention(q[None], cache["K"], cache["V"])[0]  # (d_v,)\n'
+            '    cache = {"K": np.concatenate([cache["K"], k[None]]), "V": np.concatenate([cache["V"], v[None]])}',
+            ("test_decode_step",), "does not see itself"),
+    Mistake(NB7, "cache-not-appended", "decode_step",
+            '    cache = {"K": np.concatenate([cache["K"], k[None]]), "V": np.concatenate([cache["V"], v[None]])}\n'
+            '    output = naive_attention(q[None], cache["K"], cache["V"])[0]  # (d_v,)',
+            '    K, V = np.concatenate([cache["K"], k[None]]), np.concatenate([cache["V"], v[None]])\n'
+            '    output = naive_attention(q[None], K, V)[0]  # (d_v,)',
+            ("test_decode_step",), "appended as its last row"),
+    Mistake(NB7, "gqa-tile", "gqa", "K = np.repeat(K, group, axis=1)  # (B, H, S, d)\n    V = np.repeat(V, group, axis=1)",
+            "K = np.tile(K, (1, group, 1, 1))  # (B, H, S, d)\n    V = np.tile(V, (1, group, 1, 1))",
+            ("test_gqa",), "np.tile"),
+    Mistake(NB7, "kv-bytes-keys-only", "q_kv_memory", "answer_kv_bytes = 2 * 32", "answer_kv_bytes = 32",
+            ("test_q_kv_memory",), "Reread section 3"),
+    Mistake(NB7, "kv-bytes-gqa-unchanged", "q_kv_memory", "4096 * 8 * 128", "4096 * 32 * 128",
+            ("test_q_kv_memory",), "how many key/value heads"),
+    Mistake(NB7, "rope-half-split", "rope",
+            "    even, odd = x[..., 0::2], x[..., 1::2]\n    out = np.empty(x.shape)\n"
+            "    out[..., 0::2] = even * cos - odd * sin\n    out[..., 1::2] = even * sin + odd * cos\n    return out",
+            "    first, second = x[..., :d // 2], x[..., d // 2:]\n"
+            "    return np.concatenate([first * cos - second * sin, first * sin + second * cos], axis=-1)",
+            ("test_rope",), "(x_i, x_i+d/2)"),
+    Mistake(NB7, "rope-frequency-exponent", "rope", "np.arange(0, d, 2) / d", "np.arange(d // 2) / d",
+            ("test_rope",), "2i in the exponent"),
+    Mistake(NB7, "alibi-sign", "alibi", "return -slopes", "return slopes", ("test_alibi",), "rewards far keys"),
+    Mistake(NB7, "alibi-heads-from-zero", "alibi", "np.arange(1, num_heads + 1)", "np.arange(num_heads)",
+            ("test_alibi",), "Number the heads from 1"),
 ]
 
 

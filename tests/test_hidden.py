@@ -195,3 +195,71 @@ def test_cross_attention_reference_matches_keras_layers():
         ours = x.attend(x.true_scores(score, params, query, keys), keys, mask)
         np.testing.assert_allclose(ours[1], keras.ops.convert_to_numpy(weights), atol=1e-5, err_msg=score)
         np.testing.assert_allclose(ours[0], keras.ops.convert_to_numpy(context), atol=1e-5, err_msg=score)
+
+
+def _decode_step(x_t, cache, W_q, W_k, W_v):
+    from grader.hidden import at_scale as s
+
+    cache = {"K": np.vstack([cache["K"], x_t @ W_k]), "V": np.vstack([cache["V"], x_t @ W_v])}
+    return s.attention((x_t @ W_q)[None], cache["K"], cache["V"])[0], cache
+
+
+def test_at_scale_references_are_right():
+    from grader.hidden import at_scale as s
+
+    rng = np.random.default_rng(0)
+    Q, K, V = rng.standard_normal((3, 10, 4)) * 3
+    for causal in (False, True):
+        np.testing.assert_allclose(s.tiled(Q, K, V, 3, causal), s.attention(Q, K, V, causal), atol=1e-12)
+    x = rng.standard_normal((2, 5, 8))
+    positions = np.arange(5) * 7
+    theta = 10000.0 ** (-np.arange(0, 8, 2) / 8)
+    z = (x[..., 0::2] + 1j * x[..., 1::2]) * np.exp(1j * positions[:, None] * theta)
+    np.testing.assert_allclose(s.reference_rope(x, positions), np.stack([z.real, z.imag], -1).reshape(x.shape))
+    np.testing.assert_allclose(s.reference_alibi(8, 3, 3)[:, 2, 0], -2 * 2.0 ** -np.arange(1, 9))
+    assert s.kv_cache_bytes(**s.LLAMA_7B) == 2 * 2**30
+    assert s.kv_cache_bytes(**dict(s.LLAMA_7B, kv_heads=8)) == 512 * 2**20
+
+
+def test_at_scale_checks_pass_on_the_references():
+    from grader.hidden import at_scale as s
+
+    def flash(Q, K, V, block=64, causal=False):
+        return s.tiled(Q, K, V, block, causal)
+
+    def gqa(Q, K, V):
+        return s.attention(Q, np.repeat(K, Q.shape[1] // K.shape[1], 1), np.repeat(V, Q.shape[1] // K.shape[1], 1))
+
+    s.fit_exponent_values(lambda n, y: np.polyfit(np.log(n), np.log(y), 1)[0])
+    for check in (s.flash_values, s.flash_causal, s.flash_long):
+        check(flash)
+    s.decode_values(_decode_step)
+    s.gqa_values(gqa)
+    s.rope_values(s.reference_rope)
+    s.rope_relative(s.reference_rope)
+    s.alibi_values(s.reference_alibi)
+
+
+@pytest.mark.parametrize("check, wrong, hint", [
+    ("test_flash", dict(rescale_sum=False), "running sum l is not rescaled"),
+    ("test_flash", dict(rescale_acc=False), "accumulator is not rescaled"),
+    ("test_flash_causal", dict(global_cols=False), "inside its block"),
+])
+def test_at_scale_flash_checks_name_the_mistake(check, wrong, hint):
+    from grader.hidden import at_scale as s
+
+    def flash(Q, K, V, block=64, causal=False):
+        return s.tiled(Q, K, V, block, causal, **wrong)
+
+    passed, message = verdict(checks_for("07_attention_at_scale")[check], {"flash_attention": flash})
+    assert not passed and hint in message
+
+
+def test_at_scale_checks_name_the_pairing_and_the_sign():
+    from grader.hidden import at_scale as s
+
+    checks = checks_for("07_attention_at_scale")
+    passed, message = verdict(checks["test_rope"], {"rope": lambda x, p: s.reference_rope(x, p, half=True)})
+    assert not passed and "(x_i, x_i+d/2)" in message
+    passed, message = verdict(checks["test_alibi"], {"alibi_bias": lambda *a: s.reference_alibi(*a, sign=1.0)})
+    assert not passed and "rewards far keys" in message

@@ -56,7 +56,10 @@ def ready() -> Path:
 
 def publish(assignment: str) -> None:
     """Release the student version of ``assignment`` (notebooks/) to the exchange, replacing an earlier release."""
+    from grader.autograde import ensure_in_gradebook
+
     ready()
+    ensure_in_gradebook(assignment)  # the formgrader grades only what its gradebook knows
     cfg = config()
     cfg.ReleaseAssignment.force = True
     checked(api(cfg).release_assignment(assignment), f"release_assignment {assignment}")

@@ -12,7 +12,11 @@ from grader.hub import ENV, EXCHANGE, HUB, INSTRUCTOR, PROXY, STATE, STUDENTS, c
 
 c = get_config()  # noqa: F821 (provided by traitlets)
 
-c.JupyterHub.bind_url = os.environ.get("ATTENTIONLAB_HUB_URL", "http://127.0.0.1:8000")
+URL = os.environ.get("ATTENTIONLAB_HUB_URL", "http://127.0.0.1:8000")
+PORT = int(URL.rsplit(":", 1)[1].strip("/"))
+c.JupyterHub.bind_url = URL
+c.JupyterHub.hub_bind_url = f"http://127.0.0.1:{PORT + 1}"  # the hub's and the proxy's APIs on the next ports
+c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{PORT + 2}"
 c.JupyterHub.db_url = f"sqlite:///{STATE / 'jupyterhub.sqlite'}"
 c.JupyterHub.cookie_secret_file = str(STATE / "jupyterhub_cookie_secret")
 c.ConfigurableHTTPProxy.command = [str(PROXY)]
@@ -24,6 +28,7 @@ c.Authenticator.admin_users = {INSTRUCTOR}
 c.Spawner.cmd = [str(ENV / "bin" / "jupyterhub-singleuser")]
 c.Spawner.default_url = "/lab"
 c.Spawner.environment = {"ATTENTIONLAB_EXCHANGE": str(EXCHANGE), "TF_CPP_MIN_LOG_LEVEL": "3",
+                         "PATH": f"{ENV / 'bin'}:/usr/local/bin:/usr/bin:/bin",  # the course's tools, not root's
                          **{k: v for k, v in os.environ.items() if k == "ATTENTIONLAB_SPA_ENG"}}
 
 

@@ -1,6 +1,6 @@
 """Mistakes and other correct answers in the training notebooks, graded end to end in the sandbox without training.
 
-With ATTENTIONLAB_TRAIN_BATCHES set, seq2seq.train fits two batches only: the cells that need a trained model
+With ATTENTIONLAB_TRAIN_BATCHES set, seq2seq.train and lm.train fit two batches only: the cells that need a trained model
 then fail for every submission, the reference included, and every other cell is judged as in a real grading.
 Each notebook's submissions are graded as one class on two workers, as an instructor grades them.
 """
@@ -9,7 +9,8 @@ import pytest
 from grader import mistakes, submissions
 
 pytestmark = pytest.mark.slow
-BLEU_CELLS = {"04_seq2seq": {"test_bleu"}, "05_cross_attention": {"test_bleu_gate", "test_alignment"}}
+BLEU_CELLS = {"04_seq2seq": {"test_bleu"}, "05_cross_attention": {"test_bleu_gate", "test_alignment"},
+              "06_transformer_lm": {"test_perplexity"}}
 EDITS = mistakes.FAST_MISTAKES + mistakes.FAST_ALTERNATIVES
 
 

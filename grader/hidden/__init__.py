@@ -19,7 +19,8 @@ from grader.remote import KernelGone, StudentError
 # a submission cannot know them in advance, and feedback that shows one reveals nothing about the next run.
 BASE_SEED = int(os.environ.get("ATTENTIONLAB_CHECK_SEED") or secrets.randbits(30))
 MODULES = {"01_attention_numpy": "numpy_attention", "02_keras_mha": "keras_mha", "03_masks": "masks",
-           "04_seq2seq": "seq2seq", "05_cross_attention": "cross_attention"}
+           "04_seq2seq": "seq2seq", "05_cross_attention": "cross_attention",
+           "06_transformer_lm": "transformer_lm"}
 
 
 def fresh(salt: int) -> int:

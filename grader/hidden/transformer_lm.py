@@ -309,13 +309,15 @@ def sample(sample_fn, *filters):
         checks.fail("sample returns the same token every time: draw at random from the distribution, do not take "
                     "the argmax.")
     nucleus_p = float(np.cumsum(-np.sort(-_softmax(z / 1.5)))[2] + 0.01)
-    for kwargs in ({}, {"temperature": 0.6}, {"temperature": 0.8, "top_k": 3}, {"temperature": 1.5, "top_p": nucleus_p}):
+    settings = ({}, {"temperature": 0.6}, {"temperature": 0.8, "top_k": 3}, {"temperature": 1.5, "top_p": nucleus_p})
+    for kwargs in settings:
         counts = np.bincount(_np(sample_fn(many, seed=seed, **kwargs)).astype(int), minlength=8)[:8]
         candidates = _expected(z, kwargs.get("temperature", 1.0), kwargs.get("top_k"), kwargs.get("top_p"), filters)
         if not any(_follows(counts, probs) for probs in candidates):
             wanted = ", ".join(f"{k}={v:.3g}" for k, v in kwargs.items()) or "default arguments"
+            expected = np.round(DRAWS * candidates[0]).astype(int).tolist()
             checks.fail(f"With {wanted}, the frequencies of {DRAWS} draws do not follow the expected distribution "
-                        f"(counts {counts.tolist()}, expected about {np.round(DRAWS * candidates[0]).astype(int).tolist()}). "
+                        f"(counts {counts.tolist()}, expected about {expected}). "
                         "Divide by the temperature, then apply top-k and top-p, then draw from the softmax.")
 
 
@@ -324,9 +326,9 @@ def sample(sample_fn, *filters):
 @hidden_check("test_q_uniform", "answer_uniform")
 def q_uniform(answer):
     """exp(-log(1/V)) = V."""
-    questions.number(answer, len(text.Vocab(lm_texts()[0])), "Reread section 3: perplexity is exp of the mean negative log-probability of "
-                                   "the true next tokens. What is that probability for a model that spreads its "
-                                   "mass evenly?", rtol=0.0)
+    questions.number(answer, len(text.Vocab(lm_texts()[0])),
+                     "Reread section 3: perplexity is exp of the mean negative log-probability of the true next "
+                     "tokens. What is that probability for a model that spreads its mass evenly?", rtol=0.0)
 
 
 @hidden_check("test_q_pre_ln", "answer_pre_ln")

@@ -52,6 +52,7 @@ def test_lm_batches_pair_inputs_with_next_tokens(vocab):
     np.testing.assert_array_equal(targets, expected_out)
 
 
+@pytest.mark.slow
 def test_transformer_lm_learns_and_generates(vocab, monkeypatch):
     import keras
 

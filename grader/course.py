@@ -16,11 +16,12 @@ NOTEBOOKS = ROOT / "notebooks"
 KERNEL = "attentionlab"
 QUIET = "ATTENTIONLAB_QUIET"  # set while grading: notebooks keep their output small
 WORKDIR = "ATTENTIONLAB_GRADER_DIR"  # if set, the gradebook and submissions live there (tests)
-NEEDS_DATA = ("04_seq2seq", "05_cross_attention")  # their kernels read the corpus
-# Per submission; the training notebooks take 3 and 6 minutes on a 2-core CPU, up to twice that on a slow day.
+NEEDS_DATA = ("04_seq2seq", "05_cross_attention", "06_transformer_lm")  # their kernels read the corpus
+# Per submission; the training notebooks take 3, 6 and 3 minutes on a 2-core CPU, up to twice that on a slow day.
 LIMITS = {"01_attention_numpy": Limits(wall_seconds=300), "02_keras_mha": Limits(wall_seconds=600),
           "03_masks": Limits(wall_seconds=600), "04_seq2seq": Limits(wall_seconds=1800),
-          "05_cross_attention": Limits(wall_seconds=3000), "07_attention_at_scale": Limits(wall_seconds=600)}
+          "05_cross_attention": Limits(wall_seconds=3000), "06_transformer_lm": Limits(wall_seconds=1800),
+          "07_attention_at_scale": Limits(wall_seconds=600)}
 
 
 def assignments() -> list[str]:

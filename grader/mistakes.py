@@ -40,6 +40,7 @@ NB2 = "02_keras_mha"
 NB3 = "03_masks"
 NB4 = "04_seq2seq"
 NB5 = "05_cross_attention"
+NB6 = "06_transformer_lm"
 NB7 = "07_attention_at_scale"
 
 # Correct answers that differ from the reference (another formula, another decision): full marks each.
@@ -277,24 +278,36 @@ FAST_MISTAKES = [
     Mistake(NB5, "step-by-step-bidirectional", "q_step_by_step", '"c"', '"a"', ("test_q_step_by_step",),
             "Reread section 4"),
     Mistake(NB5, "position-never", "q_position", '"a"', '"d"', ("test_q_position",), "Reread section 8"),
-]
-
-
-# Other correct answers of the training notebooks, graded without training: they lose only the cells that
-# need a trained model, as the untrained reference does.
-FAST_ALTERNATIVES = [
-    Edit(NB5, "additive-broadcast", "scores", "ops.expand_dims(ops.matmul(keys, W1), 1)",
-         "ops.matmul(keys, W1)[:, None, :, :]"),
-    Edit(NB5, "luong-state-first", "luong_decoder", "ops.concatenate([context, s], axis=-1)",
-         "ops.concatenate([s, context], axis=-1)"),
-    Edit(NB5, "bahdanau-context-first", "bahdanau_decoder", "ops.concatenate([y, context], axis=-1), state)",
-         "ops.concatenate([context, y], axis=-1), state)"),
-    Edit(NB5, "scaling-upper-case", "q_scaling", '"b"', '" B "'),
+    Mistake(NB6, "pe-sin-cos-swapped", "positional_encoding", "np.sin(angles), np.cos(angles)",
+            "np.cos(angles), np.sin(angles)", ("test_positional_encoding",), "swapped"),
+    Mistake(NB6, "pe-column-exponent", "positional_encoding", "10000 ** (2 * pair / d)",
+            "10000 ** (np.arange(d)[None, :] / d)", ("test_positional_encoding",), "not the column index"),
+    Mistake(NB6, "block-post-ln", "decoder_block",
+            "        h = self.norm1(x)\n        x = x + self.attention(h, h, use_causal_mask=True)\n"
+            "        return x + self.ffn(self.norm2(x))",
+            "        x = self.norm1(x + self.attention(x, x, use_causal_mask=True))\n"
+            "        return self.norm2(x + self.ffn(x))", ("test_decoder_block",), "post-LN"),
+    Mistake(NB6, "block-no-causal-mask", "decoder_block", "self.attention(h, h, use_causal_mask=True)",
+            "self.attention(h, h)", ("test_decoder_block",), "use_causal_mask=True"),
+    Mistake(NB6, "block-no-attention-residual", "decoder_block", "x = x + self.attention(", "x = self.attention(",
+            ("test_decoder_block",), "residual connection is missing"),
+    Mistake(NB6, "temperature-multiplies", "temperature", "dtype=float) / temperature", "dtype=float) * temperature",
+            ("test_temperature",), "do not multiply"),
+    Mistake(NB6, "top-p-drops-crossing-token", "filters", "np.sum(cumulative < p, axis=-1, keepdims=True) + 1",
+            "np.sum(cumulative < p, axis=-1, keepdims=True)", ("test_top_p",), "drops the token"),
+    Mistake(NB6, "top-p-keeps-one-more", "filters", "np.sum(cumulative < p, axis=-1, keepdims=True) + 1",
+            "np.sum(cumulative < p, axis=-1, keepdims=True) + 2", ("test_top_p",), "one token more"),
+    Mistake(NB6, "sample-ignores-temperature", "sample", "np.asarray(logits, dtype=float) / temperature",
+            "np.asarray(logits, dtype=float)", ("test_sample",), "temperature"),
+    Mistake(NB6, "uniform-log", "q_uniform", "len(vocab)", "np.log(len(vocab))", ("test_q_uniform",),
+            "Reread section 3"),
+    Mistake(NB6, "pre-ln-fewer-parameters", "q_pre_ln", '"b"', '"a"', ("test_q_pre_ln",), "Reread section 2"),
 ]
 
 
 # Correct answers that differ from the reference in the notebooks that train, graded without training
-# (tests/test_fast_mistakes.py): each loses only the BLEU cell, as the untrained reference does.
+# (tests/test_fast_mistakes.py): each loses only the cells that need a trained model, as the untrained
+# reference does.
 FAST_ALTERNATIVES = [
     Edit(NB4, "encoder-mask-greater", "encoder", "ops.not_equal(source_ids, text.PAD_ID)",
          "ops.greater(source_ids, 0)"),
@@ -307,6 +320,34 @@ FAST_ALTERNATIVES = [
          "ops.divide_no_nan(ops.sum(per_token * mask), ops.sum(mask))"),
     Edit(NB4, "state-size-literal", "q_state_size", "2 * UNITS", "256.0"),
     Edit(NB4, "bottleneck-upper-case", "q_bottleneck", 'answer_bottleneck = "b"', 'answer_bottleneck = "B "'),
+    Edit(NB5, "additive-broadcast", "scores", "ops.expand_dims(ops.matmul(keys, W1), 1)",
+         "ops.matmul(keys, W1)[:, None, :, :]"),
+    Edit(NB5, "luong-state-first", "luong_decoder", "ops.concatenate([context, s], axis=-1)",
+         "ops.concatenate([s, context], axis=-1)"),
+    Edit(NB5, "bahdanau-context-first", "bahdanau_decoder", "ops.concatenate([y, context], axis=-1), state)",
+         "ops.concatenate([context, y], axis=-1), state)"),
+    Edit(NB5, "scaling-upper-case", "q_scaling", '"b"', '" B "'),
+    Edit(NB6, "pe-even-odd-slices", "positional_encoding",
+         "    positions = np.arange(n)[:, None]                 # (n, 1)\n"
+         "    pair = np.arange(d)[None, :] // 2                 # (1, d): i of columns 2i and 2i + 1\n"
+         "    angles = positions / 10000 ** (2 * pair / d)      # (n, d)\n"
+         "    return np.where(np.arange(d) % 2 == 0, np.sin(angles), np.cos(angles))",
+         "    pe = np.zeros((n, d))\n"
+         "    frequencies = 1 / 10000 ** (np.arange(0, d, 2) / d)\n"
+         "    pe[:, 0::2] = np.sin(np.arange(n)[:, None] * frequencies)\n"
+         "    pe[:, 1::2] = np.cos(np.arange(n)[:, None] * frequencies[:d // 2])\n"
+         "    return pe"),
+    Edit(NB6, "block-attention-mask-keyword", "decoder_block", "self.attention(h, h, use_causal_mask=True)",
+         'self.attention(h, h, attention_mask=ops.cast(ops.tril(ops.ones((1, ops.shape(h)[1], ops.shape(h)[1]))), "bool"))'),
+    Edit(NB6, "top-k-partition", "filters",
+         "np.take_along_axis(np.sort(logits, axis=-1), np.full(logits.shape[:-1] + (1,), logits.shape[-1] - k), axis=-1)",
+         "np.partition(logits, -k, axis=-1)[..., [-k]]"),
+    Edit(NB6, "sample-inverse-cdf", "sample",
+         "    draws = [rng.choice(len(row), p=row) for row in probs]\n"
+         "    return np.array(draws).reshape(z.shape[:-1])",
+         "    u = rng.random((len(probs), 1))\n"
+         "    return np.minimum((np.cumsum(probs, axis=-1) < u).sum(axis=-1), probs.shape[-1] - 1).reshape(z.shape[:-1])"),
+    Edit(NB6, "pre-ln-upper-case", "q_pre_ln", 'answer_pre_ln = "b"', 'answer_pre_ln = " B"'),
 ]
 
 

@@ -1,6 +1,6 @@
 """Mistakes and other correct answers in the training notebooks, graded end to end in the sandbox without training.
 
-With ATTENTIONLAB_TRAIN_BATCHES set, seq2seq.train fits two batches only: the cells that need a trained model
+With ATTENTIONLAB_TRAIN_BATCHES set, seq2seq.train and lm.train fit two batches only: the cells that need a trained model
 then fail for every submission, the reference included, and every other cell is judged as in a real grading.
 Each notebook's submissions are graded as one class on two workers, as an instructor grades them.
 """
@@ -9,35 +9,40 @@ import pytest
 from grader import mistakes, submissions
 
 pytestmark = [pytest.mark.slow, pytest.mark.training]
-BLEU_CELLS = {"04_seq2seq": {"test_bleu"}, "05_cross_attention": {"test_bleu_gate", "test_alignment"}}
+BLEU_CELLS = {"04_seq2seq": {"test_bleu"}, "05_cross_attention": {"test_bleu_gate", "test_alignment"},
+              "06_transformer_lm": {"test_perplexity"}}
 EDITS = mistakes.FAST_MISTAKES + mistakes.FAST_ALTERNATIVES
 
 
 @pytest.fixture(scope="module")
 def untrained(grading_dir, grade_as_class):
-    """{(assignment, student): Result} of the untrained reference and every fast edit."""
+    """untrained(assignment) -> {student: Result} of its untrained reference and fast edits, graded once when needed."""
     from attentionlab.seq2seq import SMOKE
 
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(SMOKE, "2")
-        graded = {}
-        for assignment in BLEU_CELLS:
-            notebooks = {"untrained-reference": submissions.student_notebook(
-                assignment, submissions.solution_sources(assignment))}
-            notebooks.update({e.student: submissions.with_edit(e) for e in EDITS if e.assignment == assignment})
-            graded.update({(assignment, s): r for s, r in grade_as_class(assignment, notebooks).items()})
-    return graded
+    graded = {}
+
+    def results(assignment):
+        if assignment not in graded:
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setenv(SMOKE, "2")
+                notebooks = {"untrained-reference": submissions.student_notebook(
+                    assignment, submissions.solution_sources(assignment))}
+                notebooks.update({e.student: submissions.with_edit(e) for e in EDITS if e.assignment == assignment})
+                graded[assignment] = grade_as_class(assignment, notebooks)
+        return graded[assignment]
+
+    return results
 
 
 @pytest.mark.parametrize("assignment", sorted(BLEU_CELLS))
 def test_untrained_reference_loses_only_the_bleu_cells(untrained, assignment):
-    result = untrained[assignment, "untrained-reference"]
+    result = untrained(assignment)["untrained-reference"]
     assert result.error is None and set(result.lost()) == BLEU_CELLS[assignment], result.messages
 
 
 @pytest.mark.parametrize("mistake", mistakes.FAST_MISTAKES, ids=lambda m: f"{m.assignment}:{m.name}")
 def test_training_notebook_mistake_fails_its_cell_with_a_fix(untrained, mistake):
-    result = untrained[mistake.assignment, mistake.student]
+    result = untrained(mistake.assignment)[mistake.student]
     assert result.error is None
     assert set(result.lost()) == set(mistake.fails) | BLEU_CELLS[mistake.assignment], result.messages
     assert mistake.hint in result.messages[mistake.fails[0]], result.messages
@@ -45,5 +50,5 @@ def test_training_notebook_mistake_fails_its_cell_with_a_fix(untrained, mistake)
 
 @pytest.mark.parametrize("edit", mistakes.FAST_ALTERNATIVES, ids=lambda e: f"{e.assignment}:{e.name}")
 def test_training_notebook_alternative_loses_only_what_needs_training(untrained, edit):
-    result = untrained[edit.assignment, edit.student]
+    result = untrained(edit.assignment)[edit.student]
     assert result.error is None and set(result.lost()) == BLEU_CELLS[edit.assignment], result.messages

@@ -1,6 +1,6 @@
 """Every instructor notebook executes top to bottom, its tests passing, within its time budget.
 
-Notebooks 4 and 5 are executed here only by `make solutions`: tests/test_grading.py already runs their
+Notebooks 4, 5 and 6 are executed here only by `make solutions`: tests/test_grading.py already runs their
 reference answers end to end, training included, through the sandboxed grader.
 """
 import pytest
@@ -11,7 +11,7 @@ from grader.execute import execute
 pytestmark = pytest.mark.slow
 # Generous: epoch times on this machine vary up to 2x; typical times are in the closing notes of issue 4.
 BUDGET_S = {"01_attention_numpy": 60, "02_keras_mha": 120, "03_masks": 120, "04_seq2seq": 900, "05_cross_attention": 1500,
-            "07_attention_at_scale": 180}
+            "06_transformer_lm": 600, "07_attention_at_scale": 180}
 
 
 @pytest.mark.parametrize("assignment", [a for a in assignments() if a not in NEEDS_DATA])

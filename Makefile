@@ -6,9 +6,9 @@ STAMP  := $(VENV)/.installed
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export TF_CPP_MIN_LOG_LEVEL := 3
 
-.PHONY: install sandbox lab exchange hub data release solutions grade check examples demo test test-fast calibrate benchmark throughput clean
+.PHONY: install sandbox chromium lab exchange hub data release solutions book grade check examples demo test test-fast test-browser calibrate benchmark throughput clean
 
-install: $(STAMP) sandbox  ## local virtual environment, pinned packages, the package, the Jupyter kernel, bubblewrap
+install: $(STAMP) sandbox chromium  ## local virtual environment, pinned packages, the package, the Jupyter kernel, bubblewrap, Chromium
 
 sandbox:  ## bubblewrap, which isolates every graded submission (Debian package; installed here when root)
 	@command -v bwrap >/dev/null || { \
@@ -20,6 +20,16 @@ sandbox:  ## bubblewrap, which isolates every graded submission (Debian package;
 	    echo "Without it submissions are graded unsandboxed (limits only), and the sandbox tests fail."; \
 	  fi; }
 
+chromium:  ## Debian's Chromium, which the browser tests drive with Playwright (installed here when root)
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Chromium (apt-get install chromium)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "chromium is missing: run 'sudo apt-get install chromium' (or your system's package)."; \
+	    echo "Without it the browser tests (tests/test_browser.py) fail."; \
+	  fi; }
+
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet -r requirements.txt
@@ -28,9 +38,10 @@ $(STAMP): requirements.txt pyproject.toml
 		--env TF_CPP_MIN_LOG_LEVEL 3
 	touch $(STAMP)
 
+LAB_ARGS ?=
 lab: install  ## JupyterLab with nbgrader's extensions and the course's config; the course in the Assignments panel
 	$(PY) -m grader exchange --publish
-	JUPYTER_CONFIG_PATH=$(CURDIR)/grader $(VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root)
+	JUPYTER_CONFIG_PATH=$(CURDIR)/grader $(VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 exchange: install  ## nbgrader's exchange (mode 777; $$ATTENTIONLAB_EXCHANGE, default grader/exchange), checked
 	$(PY) -m grader exchange
@@ -46,6 +57,9 @@ release: install  ## regenerate notebooks/ from solutions/ with nbgrader generat
 
 solutions: install  ## execute every instructor notebook; any error or failing test fails
 	$(PY) -m grader solutions
+
+book: install  ## the walkthrough site, book/_build/html/index.html, from the executed solutions (cached by content)
+	$(PY) -m grader book
 
 WORKERS ?= 1
 grade: install  ## autograde new or changed submissions in grader/submitted/, each sandboxed (WORKERS=2: in parallel)
@@ -74,6 +88,9 @@ test: install  ## the full suite, as CI runs it (trains every model: about 25 mi
 
 test-fast: install  ## everything that trains no model (about 3 minutes): make test-fast
 	$(PY) -m pytest -m "not training"
+
+test-browser: install  ## only the browser tests: JupyterLab, Validate, the formgrader and the book in headless Chromium
+	$(PY) -m pytest -m browser
 
 clean:  ## remove grading artefacts and the kernel log (not the environment or the data cache)
 	rm -rf grader/gradebook.db grader/grades.csv grader/submitted grader/autograded grader/feedback grader/kernel.log

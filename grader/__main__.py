@@ -1,4 +1,4 @@
-"""Course commands: python -m grader {data,release,solutions,autograde,check,examples,demo,calibrate,benchmark,
+"""Course commands: python -m grader {data,release,solutions,book,autograde,check,examples,demo,calibrate,benchmark,
 exchange,publish,collect,return,hub,
 throughput}."""
 from __future__ import annotations
@@ -49,13 +49,21 @@ def cmd_release(_args) -> int:
 def cmd_solutions(_args) -> int:
     paths = [course.notebook_of(a) for a in course.assignments()]
     failed = 0
-    for path, seconds, error in execute.execute_all(paths):
+    for path, seconds, error in execute.execute_all(paths, progress=True):
         status = "ok" if error is None else "FAILED"
         print(f"{status:6} {seconds:7.1f} s  {path.relative_to(course.ROOT)}")
         if error:
             failed += 1
             print(error[-3000:], file=sys.stderr)
     return 1 if failed else 0
+
+
+def cmd_book(_args) -> int:
+    """Build the walkthrough site from the executed instructor notebooks (cached by content)."""
+    from grader.book import build
+
+    print(f"book: {build()}")
+    return 0
 
 
 def example_submissions() -> list[tuple[str, str]]:
@@ -178,7 +186,7 @@ def cmd_demo(args) -> int:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m grader", description=__doc__)
-    commands = {"data": cmd_data, "release": cmd_release, "solutions": cmd_solutions, "autograde": cmd_autograde,
+    commands = {"data": cmd_data, "release": cmd_release, "solutions": cmd_solutions, "book": cmd_book, "autograde": cmd_autograde,
                 "check": cmd_check, "exchange": cmd_exchange, "publish": cmd_publish, "collect": cmd_collect,
                 "return": cmd_return, "hub": cmd_hub, "examples": cmd_examples, "demo": cmd_demo, "calibrate": cmd_calibrate,
                 "benchmark": cmd_benchmark, "throughput": cmd_throughput}

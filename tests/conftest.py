@@ -53,3 +53,16 @@ def grade_as_class(grading_dir):
         return {r.student: r for r in results}
 
     return grade
+
+
+@pytest.fixture(scope="session")
+def built_book(tmp_path_factory):
+    """The walkthrough built into a temporary folder; returns (html folder, its assignments). Its notebooks: those
+    `make book` has executed already, and those that execute in seconds (a cold `make book` trains 4 and 5 for
+    15 minutes)."""
+    from grader import book, course
+
+    html = tmp_path_factory.mktemp("book")
+    chosen = [a for a in course.assignments() if a not in course.NEEDS_DATA or book.cached_copy(a).exists()]
+    book.build(chosen, html)
+    return html, chosen

@@ -45,7 +45,7 @@ def report() -> str:
     """The benchmark table as text."""
     peak = matmul_gflops()
     lines = [f"float32 matmul peak (2048×2048, TensorFlow, all cores): {peak:.0f} GFLOP/s", "",
-             f"(~GFLOP/s = 6 × parameters × tokens/s: an upper bound, embeddings counted as matmuls)", "",
+             "(~GFLOP/s = 6 × parameters × tokens/s: an upper bound, embeddings counted as matmuls)", "",
              f"{'seed':>4}  {'model':<22} {'s/epoch':>8} {'train s':>8} {'tok/s':>8} {'~GFLOP/s':>9} {'% peak':>7} {'BLEU':>6}"]
     for r in rows(baseline.load(), peak):
         lines.append(f"{r['seed']:>4}  {r['model']:<22} {r['epoch_s']:8.1f} {r['train_s']:8.0f} {r['tokens_per_s']:8.0f} "

@@ -66,3 +66,21 @@ def built_book(tmp_path_factory):
     chosen = [a for a in course.assignments() if a not in course.NEEDS_DATA or book.cached_copy(a).exists()]
     book.build(chosen, html)
     return html, chosen
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Debian Chromium under Playwright (which cannot download its own browsers here)."""
+    from pathlib import Path
+
+    from servers import ARTIFACTS, CHROMIUM
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make chromium` (or `sudo apt-get install chromium`)")
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield chromium
+        chromium.close()

@@ -7,8 +7,6 @@ import http.client
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -19,62 +17,14 @@ import nbformat
 import pytest
 
 from grader import course
+from grader.cluster import free_port
 from grader.submissions import solution_sources, student_notebook
+from servers import ARTIFACTS, stop, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = course.ROOT / "tests" / "artifacts"
 ASSIGNMENT = "01_attention_numpy"
 TOKEN = "attentionlab-browser-test"
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for(port: int, path: str, process: subprocess.Popen, seconds: float = 90) -> None:
-    """Wait until the server on ``port`` answers ``path`` with 200 (fail if it exits or never does)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        assert process.poll() is None, f"the server exited with {process.returncode}"
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", path)
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.5)
-    pytest.fail(f"no answer on port {port} within {seconds} s")
-
-
-def stop(process: subprocess.Popen) -> None:
-    """End the server and every process it started (it leads its own process group)."""
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Headless Debian Chromium under Playwright (which cannot download its own browsers here)."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `make chromium` (or `sudo apt-get install chromium`)")
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")

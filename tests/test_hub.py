@@ -6,12 +6,10 @@ tests/artifacts/hub/.
 """
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import nbformat
@@ -20,11 +18,11 @@ import pytest
 from grader import hub, submissions
 from grader.cluster import free_port
 from grader.course import ROOT
+from servers import ARTIFACTS, stop, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 NB1 = "01_attention_numpy"
-SHOTS = ROOT / "tests" / "artifacts" / "hub"
-CHROMIUM = "/usr/bin/chromium"
+SHOTS = ARTIFACTS / "hub"
 
 
 def fresh_class() -> None:
@@ -55,34 +53,12 @@ def hub_url():
         process = subprocess.Popen([sys.executable, "-m", "grader", "hub"], env=env, cwd=ROOT, stdout=log,
                                    stderr=subprocess.STDOUT, start_new_session=True)
         try:
-            deadline = time.monotonic() + 120
-            while True:
-                assert process.poll() is None, f"the hub exited: see {SHOTS / 'hub.log'}"
-                try:
-                    urllib.request.urlopen(f"{url}/hub/api", timeout=2)
-                    break
-                except OSError:
-                    assert time.monotonic() < deadline, "the hub did not answer within 120 s"
-                    time.sleep(0.5)
+            wait_for(int(url.rsplit(':', 1)[1]), "/hub/api", process, seconds=120)
             yield url
         finally:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(30)
+            stop(process)
             subprocess.run(["pkill", "-u", ",".join((hub.INSTRUCTOR, *hub.STUDENTS)), "-f", "jupyterhub-singleuser"])
             shutil.rmtree(state, ignore_errors=True)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Headless Debian Chromium under Playwright (which cannot download its own browsers here)."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `make chromium` (or `sudo apt-get install chromium`)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield chromium
-        chromium.close()
 
 
 def log_in(browser, url, user):

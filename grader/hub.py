@@ -101,6 +101,8 @@ def prepare() -> None:
     if os.geteuid() != 0:
         raise RuntimeError("make hub creates system accounts and starts servers as them: run it as root (sudo make hub)")
     if not PROXY.exists():
+        if not shutil.which("npm"):
+            raise RuntimeError("JupyterHub's proxy comes from npm: install Node.js and npm (apt-get install npm)")
         run("npm", "ci", "--no-audit", "--no-fund", cwd=HUB)
     accounts()
     shared_env()

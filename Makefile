@@ -10,25 +10,20 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 
 install: $(STAMP) sandbox chromium  ## local virtual environment, pinned packages, the package, the Jupyter kernel, bubblewrap, Chromium
 
-sandbox:  ## bubblewrap, which isolates every graded submission (Debian package; installed here when root)
-	@command -v bwrap >/dev/null || { \
+# Install the Debian package $(2) that provides the command $(1) when root; otherwise say how. $(3): why it matters.
+apt_get = @command -v $(1) >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "installing bubblewrap (apt-get install bubblewrap)"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; \
+	    echo "installing $(2) (apt-get install $(2))"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) >/dev/null; \
 	  else \
-	    echo "bubblewrap is missing: run 'sudo apt-get install bubblewrap' (or your system's package)."; \
-	    echo "Without it submissions are graded unsandboxed (limits only), and the sandbox tests fail."; \
+	    echo "$(1) is missing: run 'sudo apt-get install $(2)' (or your system's package). $(3)"; \
 	  fi; }
 
+sandbox:  ## bubblewrap, which isolates every graded submission (Debian package; installed here when root)
+	$(call apt_get,bwrap,bubblewrap,Without it submissions are graded unsandboxed (limits only) and the sandbox tests fail.)
+
 chromium:  ## Debian's Chromium, which the browser tests drive with Playwright (installed here when root)
-	@command -v chromium >/dev/null || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "installing Chromium (apt-get install chromium)"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else \
-	    echo "chromium is missing: run 'sudo apt-get install chromium' (or your system's package)."; \
-	    echo "Without it the browser tests (tests/test_browser.py) fail."; \
-	  fi; }
+	$(call apt_get,chromium,chromium,Without it the browser tests fail.)
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

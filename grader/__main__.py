@@ -129,7 +129,7 @@ def cmd_collect(args) -> int:
     from grader import exchange
 
     students = exchange.collect(args.assignment)
-    print(f"collected {len(students)} submission(s) of {args.assignment}")
+    print(f"collected {len(students)} new or changed submission(s) of {args.assignment}")
     return cmd_autograde(args)
 
 

@@ -72,11 +72,16 @@ def published() -> set[str]:
 
 
 def collect(assignment: str) -> list[str]:
-    """Copy the newest submission of every student from the exchange into the submitted folder; the students."""
+    """Copy the newest submission of every student from the exchange into the submitted folder.
+
+    Returns the students whose submission is new or changed.
+    """
+    from grader.autograde import fingerprint, submitted_students
+
     ready()
-    course = api()
-    checked(course.collect(assignment), f"collect {assignment}")
-    return sorted(course.get_submitted_students(assignment))
+    before = {s: fingerprint(assignment, s) for s in submitted_students(assignment)}
+    checked(api().collect(assignment), f"collect {assignment}")
+    return [s for s in submitted_students(assignment) if before.get(s) != fingerprint(assignment, s)]
 
 
 def return_feedback(assignment: str) -> None:

@@ -16,7 +16,7 @@ import nbformat
 import pytest
 
 from grader import exchange, submissions
-from grader.course import ROOT
+from grader.course import ROOT, WORKDIR
 from grader.release import GradingError
 
 pytestmark = pytest.mark.slow
@@ -27,7 +27,7 @@ NBGRADER = str(Path(sys.executable).with_name("nbgrader"))
 
 
 @pytest.fixture(scope="module")
-def classroom(grading_dir):
+def classroom():
     """(exchange, {student: home}): a shared exchange and a private home per student account."""
     if os.geteuid() != 0:
         pytest.skip("creating the students' system accounts (useradd) needs root")
@@ -42,10 +42,11 @@ def classroom(grading_dir):
         homes[student].mkdir(mode=0o700)
         shutil.chown(homes[student], student, student)
     path = exchange.create(base / "exchange")
-    old = os.environ.get(exchange.ENV)
-    os.environ[exchange.ENV] = str(path)
-    yield path, homes
-    os.environ.pop(exchange.ENV) if old is None else os.environ.update({exchange.ENV: old})
+    (base / "course").mkdir()
+    with pytest.MonkeyPatch.context() as patch:  # this class's own exchange and gradebook
+        patch.setenv(exchange.ENV, str(path))
+        patch.setenv(WORKDIR, str(base / "course"))
+        yield path, homes
     shutil.rmtree(base)
 
 
@@ -97,7 +98,7 @@ def test_a_class_round_trip_from_release_to_feedback(classroom):
     for student in STUDENTS:  # B hands in the notebook as fetched
         nbgrader(student, homes[student], root, "submit")
 
-    assert "collected 2 submission(s)" in instructor("collect")
+    assert "collected 2 new or changed submission(s)" in instructor("collect")
     assert "feedback" in instructor("return")
 
     pages = {}

@@ -5,6 +5,7 @@ formgrader, each student in JupyterLab's Assignments panel, each in their own br
 tests/artifacts/hub/.
 """
 import os
+import pwd
 import shutil
 import subprocess
 import sys
@@ -148,3 +149,12 @@ def test_a_class_round_trip_on_the_hub(hub_url, browser):
 
     peek = students[b].request.get(f"{hub_url}/user/{a}/api/contents/{NB1}")
     assert peek.status in (403, 404) or "login" in peek.url, "a student reached another student's server"
+
+
+@pytest.mark.parametrize("private", ["solutions/01_attention_numpy", "grader/hidden", "tests", ".git", "~al-instructor"])
+def test_students_cannot_read_the_instructors_files(hub_url, private):
+    path = Path(private).expanduser() if private.startswith("~") else ROOT / private
+    student = pwd.getpwnam(hub.STUDENTS[0])
+    peek = subprocess.run(["ls", str(path)], user=student.pw_uid, group=student.pw_gid, extra_groups=[],
+                          capture_output=True, text=True)
+    assert peek.returncode and "Permission denied" in peek.stderr, f"a student lists {path}"

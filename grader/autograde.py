@@ -286,17 +286,22 @@ def run_all(assignment: str, students: list[str], workers: int, scheduler: str |
     for _, student, _ in missing:
         yield student, {"error": f"no notebook submitted (expected {submitted_notebook(assignment, student).name})",
                         "retry": False}, 0.0
-    jobs = [j for j in jobs if j[2] is not None]
+    for (_, student, _), outcome, seconds in run_jobs([j for j in jobs if j[2] is not None], workers, scheduler):
+        yield student, outcome, seconds
+
+
+def run_jobs(jobs: list[tuple[str, str, bytes]], workers: int = 1, scheduler: str | None = None):
+    """(job, outcome, seconds) for every (assignment, student, submitted bytes), as the workers finish them."""
     if scheduler:
         yield from _on_dask(jobs, scheduler)
     elif workers > 1:
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            futures = {pool.submit(timed, *job): job[1] for job in jobs}
+            futures = {pool.submit(timed, *job): job for job in jobs}
             for future in as_completed(futures):
                 yield futures[future], *future.result()
     else:
         for job in jobs:
-            yield job[1], *timed(*job)
+            yield job, *timed(*job)
 
 
 def timed(assignment: str, student: str, submitted: bytes) -> tuple[dict, float]:
@@ -310,7 +315,7 @@ def _on_dask(jobs, scheduler: str):
     from distributed import as_completed as completed
 
     with Client(scheduler) as client:
-        futures = {client.submit(timed, *job, key=f"grade-{job[0]}-{job[1]}-{time.time_ns()}", pure=False): job[1]
+        futures = {client.submit(timed, *job, key=f"grade-{job[0]}-{job[1]}-{time.time_ns()}", pure=False): job
                    for job in jobs}
         for future in completed(futures):
             yield futures[future], *future.result()

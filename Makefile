@@ -78,10 +78,10 @@ benchmark: install  ## time per epoch, tokens/s and share of the matmul peak, pe
 throughput: install  ## grading speed: 20 notebook-1 and 4 notebook-5 submissions on 1, 2 and Dask workers (~45 min)
 	$(PY) -m grader throughput
 
-test: install  ## the full suite, as CI runs it (trains every model: about 25 minutes)
+test: install  ## the full suite, as CI runs it (trains every model: about 35 minutes on 2 cores)
 	$(PY) -m pytest
 
-test-fast: install  ## everything that trains no model (about 3 minutes): make test-fast
+test-fast: install  ## everything that trains no model (about 11 minutes on 2 cores): make test-fast
 	$(PY) -m pytest -m "not training"
 
 test-browser: install  ## only the browser tests: JupyterLab, Validate, the formgrader and the book in headless Chromium

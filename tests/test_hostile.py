@@ -141,7 +141,7 @@ def submit(student: str, submission) -> None:
 def short_wall_time(monkeypatch):
     from grader import course
 
-    monkeypatch.setitem(course.LIMITS, NB1, course.Limits(wall_seconds=40))
+    monkeypatch.setitem(course.LIMITS, NB1, course.Limits(wall_seconds=20))
 
 
 @pytest.mark.parametrize("name", CASES)

@@ -75,10 +75,10 @@ calibrate: install  ## retrain the no-attention baseline (seeds 0 1 2) and freez
 benchmark: install  ## time per epoch, tokens/s and share of the matmul peak, per model (after calibrate)
 	$(PY) -m grader benchmark
 
-throughput: install  ## grading speed: 20 notebook-1 and 4 notebook-5 submissions on 1, 2 and Dask workers (~45 min)
+throughput: install  ## grading speed: 20 notebook-1 and 4 notebook-5 submissions on 1, 2 and Dask workers (~30 min)
 	$(PY) -m grader throughput
 
-test: install  ## the full suite, as CI runs it (trains every model: about 35 minutes on 2 cores)
+test: install  ## the full suite, as CI runs it (trains every model: about 27 minutes on 2 cores)
 	$(PY) -m pytest
 
 test-fast: install  ## everything that trains no model (about 11 minutes on 2 cores): make test-fast

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from attentionlab import lm, text
+from attentionlab import lm, seq2seq, text
 from attentionlab.data import Corpus, Subset
 
 TEXTS = ["el perro come .", "el gato come .", "el perro duerme .", "un gato duerme ."]
@@ -56,7 +56,7 @@ def test_lm_batches_pair_inputs_with_next_tokens(vocab):
 def test_transformer_lm_learns_and_generates(vocab, monkeypatch):
     import keras
 
-    monkeypatch.setenv(lm.QUIET, "1")
+    monkeypatch.setenv(seq2seq.QUIET, "1")
     keras.utils.set_random_seed(0)
     block = keras.layers.Dense(16)  # any (B, n, d) -> (B, n, d) layer stands in for a decoder block
     model = lm.TransformerLM(len(vocab), 16, np.zeros((12, 16)), [block])

@@ -63,11 +63,11 @@ grade: install  ## autograde new or changed submissions in grader/submitted/, ea
 check: install  ## self-check one notebook with the instructor's checks, no gradebook: make check NB=path.ipynb
 	$(PY) -m grader check "$(NB)"
 
-examples: install  ## autograde the bundled example submissions and print the grade table
-	$(PY) -m grader examples
+examples: install  ## autograde the bundled example submissions, two at a time, and print the grade table
+	$(PY) -m grader examples --workers 2
 
-demo: install  ## data, release, solutions, autograde the examples, grade table
-	$(PY) -m grader demo
+demo: install  ## data, release, solutions, autograde the examples (two at a time), grade table
+	$(PY) -m grader demo --workers 2
 
 calibrate: install  ## retrain the no-attention baseline (seeds 0 1 2) and freeze it in attentionlab/baseline.json
 	$(PY) -m grader calibrate --seeds 0 1 2
@@ -78,11 +78,12 @@ benchmark: install  ## time per epoch, tokens/s and share of the matmul peak, pe
 throughput: install  ## grading speed: 20 notebook-1 and 4 notebook-5 submissions on 1, 2 and Dask workers (~30 min)
 	$(PY) -m grader throughput
 
-test: install  ## the full suite, as CI runs it (trains every model: about 27 minutes on 2 cores)
-	$(PY) -m pytest
+TEST_WORKERS ?= auto
+test: install  ## the full suite, as CI runs it, on one test worker per core (TEST_WORKERS=0: one process)
+	$(PY) -m pytest -n $(TEST_WORKERS)
 
-test-fast: install  ## everything that trains no model (about 11 minutes on 2 cores): make test-fast
-	$(PY) -m pytest -m "not training"
+test-fast: install  ## everything that trains no model, on one test worker per core: make test-fast
+	$(PY) -m pytest -n $(TEST_WORKERS) -m "not training"
 
 test-browser: install  ## only the browser tests: JupyterLab, Validate, the formgrader and the book in headless Chromium
 	$(PY) -m pytest -m browser

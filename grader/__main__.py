@@ -4,6 +4,7 @@ throughput}."""
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import warnings
 
@@ -46,8 +47,8 @@ def cmd_release(_args) -> int:
     return 0
 
 
-def cmd_solutions(_args) -> int:
-    paths = [course.notebook_of(a) for a in course.assignments()]
+def cmd_solutions(_args, chosen=None) -> int:
+    paths = [course.notebook_of(a) for a in chosen or course.assignments()]
     failed = 0
     for path, seconds, error in execute.execute_all(paths, progress=True):
         status = "ok" if error is None else "FAILED"
@@ -167,18 +168,23 @@ def cmd_check(args) -> int:
     return 0
 
 
-def cmd_examples(_args) -> int:
-    results = []
-    for i, (assignment, student) in enumerate(pairs := example_submissions(), 1):
-        results.append(autograde.grade(assignment, student))
-        print(f"[{i}/{len(pairs)}] autograded {assignment} / {student} in {results[-1].seconds:.0f} s", flush=True)
+def cmd_examples(args) -> int:
+    pairs = example_submissions()
+    for assignment in dict.fromkeys(a for a, _ in pairs):
+        autograde.ensure_in_gradebook(assignment)
+    results = autograde.grade_submissions({p: autograde.fingerprint(*p) for p in pairs}, workers=args.workers)
     _report(results)
     return 1 if any(r.error for r in results) else 0
 
 
 def cmd_demo(args) -> int:
-    for step in (cmd_data, cmd_release, cmd_solutions, cmd_examples):
-        print(f"\n== {step.__name__[4:]} ==", flush=True)
+    """Data, student notebooks, the instructor notebooks that do not train, then every example graded. The
+    training notebooks' reference answers are among the examples: graded, they train as the solutions would."""
+    quick = [a for a in course.assignments() if a not in course.NEEDS_DATA]
+    steps = {"data": cmd_data, "release": cmd_release, "solutions that train no model (make solutions runs all)":
+             functools.partial(cmd_solutions, chosen=quick), "examples": cmd_examples}
+    for name, step in steps.items():
+        print(f"\n== {name} ==", flush=True)
         if step(args):
             return 1
     return 0
@@ -195,7 +201,7 @@ def main(argv=None) -> int:
                         help="autograde: the assignment (default: every one); publish, collect, return: the "
                              "assignment; check: the notebook's path")
     parser.add_argument("students", nargs="*", help="autograde: only these students (default: every submission)")
-    parser.add_argument("--workers", type=int, default=1, help="autograde: submissions graded at once on this machine")
+    parser.add_argument("--workers", type=int, default=1, help="autograde, examples, demo: submissions graded at once on this machine")
     parser.add_argument("--scheduler", help="autograde: address of a dask.distributed scheduler to grade on")
     parser.add_argument("--regrade", action="store_true", help="autograde: grade again what was already graded")
     parser.add_argument("--publish", action="store_true",

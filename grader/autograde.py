@@ -27,7 +27,7 @@ import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 from tqdm.auto import tqdm
 
-from grader.course import NOTEBOOKS, ROOT, api, config, notebook_of
+from grader.course import NOTEBOOKS, ROOT, api, config, limits_for, notebook_of
 from grader.hidden import SetupError
 from grader.preprocessors import OUTCOME, ReplayExecute, autograde_preprocessors, is_test
 from grader.sandbox import mode
@@ -267,27 +267,35 @@ def grade_class(assignment: str, students: list[str] | None = None, workers: int
     processes or on the Dask cluster at ``scheduler``. This process alone writes the gradebook."""
     ensure_in_gradebook(assignment)
     pending = to_grade(assignment, students, regrade)
-    results = []
-    with tqdm(total=len(pending), desc=f"grading {assignment}", unit="submission", disable=not (progress and pending),
+    return grade_submissions({(assignment, s): p for s, p in pending.items()}, workers, scheduler, progress)
+
+
+def grade_submissions(pending: dict[tuple[str, str], str], workers: int = 1, scheduler: str | None = None,
+                      progress=True) -> list[Result]:
+    """Grade {(assignment, student): fingerprint} of any assignments, the slowest assignments first (so that two
+    long ones share the machine, not one long one at the end); results in the order of ``pending``."""
+    order = sorted(pending, key=lambda job: limits_for(job[0]).wall_seconds, reverse=True)
+    results = {}
+    with tqdm(total=len(pending), desc="grading", unit="submission", disable=not (progress and pending),
               file=sys.stderr) as bar:
-        for student, outcome, seconds in run_all(assignment, list(pending), workers, scheduler):
-            results.append(record(assignment, student, outcome, seconds, sha256=pending[student]))
-            r = results[-1]
+        for (assignment, student), outcome, seconds in run_all(order, workers, scheduler):
+            r = results[assignment, student] = record(assignment, student, outcome, seconds,
+                                                      sha256=pending[assignment, student])
             bar.update()
             bar.write(f"{assignment} / {student}: {'ERROR' if r.error else f'{r.score:g}/{r.max_score:g}'} "
                       f"in {seconds:.0f} s", file=sys.stderr)
-    return results
+    return [results[job] for job in pending]
 
 
-def run_all(assignment: str, students: list[str], workers: int, scheduler: str | None):
-    """(student, outcome, seconds) for every student, as the workers finish them."""
-    jobs = [(assignment, s, submission(assignment, s)) for s in students]
-    missing = [j for j in jobs if j[2] is None]
-    for _, student, _ in missing:
-        yield student, {"error": f"no notebook submitted (expected {submitted_notebook(assignment, student).name})",
-                        "retry": False}, 0.0
-    for (_, student, _), outcome, seconds in run_jobs([j for j in jobs if j[2] is not None], workers, scheduler):
-        yield student, outcome, seconds
+def run_all(pairs: list[tuple[str, str]], workers: int, scheduler: str | None):
+    """((assignment, student), outcome, seconds) for every pair, as the workers finish them."""
+    jobs = [(a, s, submission(a, s)) for a, s in pairs]
+    for assignment, student, _ in (j for j in jobs if j[2] is None):
+        yield (assignment, student), {"error": "no notebook submitted (expected "
+                                               f"{submitted_notebook(assignment, student).name})", "retry": False}, 0.0
+    for (assignment, student, _), outcome, seconds in run_jobs([j for j in jobs if j[2] is not None], workers,
+                                                               scheduler):
+        yield (assignment, student), outcome, seconds
 
 
 def run_jobs(jobs: list[tuple[str, str, bytes]], workers: int = 1, scheduler: str | None = None):

@@ -1,9 +1,39 @@
-"""Shared fixtures: a private grading workspace with a fresh gradebook."""
+"""Shared fixtures: a private grading workspace with a fresh gradebook; how pytest-xdist may split the suite."""
 import os
+import re
 
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+PER_ASSIGNMENT = {"test_grading.py", "test_fast_mistakes.py"}  # their class gradings are cached per assignment
+SHARING = {"test_hub.py": "accounts", "test_exchange.py": "accounts",  # the hub's system accounts
+           "test_book.py": "book", "test_browser.py": "book"}  # book/notebooks/, the built book
+
+
+def group_of(nodeid: str) -> str:
+    """The worker group of a test: its module, its module and assignment, or the system resource it shares."""
+    module = nodeid.split("::")[0].rsplit("/", 1)[-1]
+    assignment = re.search(r"\[(\d\d_[a-z_]+)", nodeid) if module in PER_ASSIGNMENT else None
+    return f"{module}:{assignment[1]}" if assignment else SHARING.get(module, module)
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """`pytest -n N`: tests of one group run in one worker, so fixtures and resources are never set up twice
+    (pytest-xdist's own --dist loadgroup ignores its marks under pytest 9)."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByGroup(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return group_of(nodeid)
+
+    config.option.loadscopereorder = False  # groups in collection order (by default: the most tests first)
+    return ByGroup(config, log)
+
+
+def pytest_collection_modifyitems(items):
+    """The longest groups first under `pytest -n N`: full trainings (graded references), then the other tests that
+    train (for a few batches), then the rest."""
+    items.sort(key=lambda item: (item.get_closest_marker("training") is None, item.path.name != "test_grading.py"))
 
 
 @pytest.fixture

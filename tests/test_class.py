@@ -36,6 +36,17 @@ def test_two_workers_give_the_serial_scores_cell_for_cell(class_of_six):
     assert len({r.score for r in parallel}) > 2, "the class has different scores"
 
 
+def test_submissions_of_several_assignments_are_graded_together(grading_dir):
+    made = {("07_attention_at_scale", "mixed-blank"): {}, (NB1, "mixed-ref"): submissions.solution_sources(NB1)}
+    for (assignment, student), answers in made.items():
+        submissions.submit(submissions.student_notebook(assignment, answers), assignment, student)
+        autograde.ensure_in_gradebook(assignment)
+    pending = {(NB1, "mixed-ref"): "", ("07_attention_at_scale", "mixed-blank"): ""}
+    results = autograde.grade_submissions(pending, workers=2, progress=False)
+    assert [(r.assignment, r.student, r.score) for r in results] == [(NB1, "mixed-ref", 14),
+                                                                     ("07_attention_at_scale", "mixed-blank", 0)]
+
+
 def test_only_new_or_changed_submissions_are_graded_again(grading_dir):
     submissions.submit(submissions.student_notebook(NB1, submissions.solution_sources(NB1)), NB1, "changes")
     assert [r.score for r in autograde.grade_class(NB1, ["changes"], progress=False)] == [14]

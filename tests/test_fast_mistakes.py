@@ -4,6 +4,8 @@ With ATTENTIONLAB_TRAIN_BATCHES set, seq2seq.train and lm.train fit two batches 
 then fail for every submission, the reference included, and every other cell is judged as in a real grading.
 Each notebook's submissions are graded as one class on two workers, as an instructor grades them.
 """
+import functools
+
 import pytest
 
 from grader import mistakes, submissions
@@ -15,21 +17,18 @@ EDITS = mistakes.FAST_MISTAKES + mistakes.FAST_ALTERNATIVES
 
 
 @pytest.fixture(scope="module")
-def untrained(grading_dir, grade_as_class):
+def untrained(grade_as_class):
     """untrained(assignment) -> {student: Result} of its untrained reference and fast edits, graded once when needed."""
     from attentionlab.seq2seq import SMOKE
 
-    graded = {}
-
+    @functools.cache
     def results(assignment):
-        if assignment not in graded:
-            with pytest.MonkeyPatch.context() as patch:
-                patch.setenv(SMOKE, "2")
-                notebooks = {"untrained-reference": submissions.student_notebook(
-                    assignment, submissions.solution_sources(assignment))}
-                notebooks.update({e.student: submissions.with_edit(e) for e in EDITS if e.assignment == assignment})
-                graded[assignment] = grade_as_class(assignment, notebooks)
-        return graded[assignment]
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv(SMOKE, "2")
+            notebooks = {"untrained-reference": submissions.student_notebook(
+                assignment, submissions.solution_sources(assignment))}
+            notebooks.update({e.student: submissions.with_edit(e) for e in EDITS if e.assignment == assignment})
+            return grade_as_class(assignment, notebooks)
 
     return results
 

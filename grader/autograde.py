@@ -14,6 +14,7 @@ import html
 import json
 import logging
 import multiprocessing
+import os
 import shutil
 import sys
 import tempfile
@@ -29,6 +30,7 @@ from tqdm.auto import tqdm
 
 from grader.course import NOTEBOOKS, ROOT, api, config, limits_for, notebook_of
 from grader.hidden import SetupError
+from grader.kernel import LOG as KERNEL_LOG
 from grader.preprocessors import OUTCOME, ReplayExecute, autograde_preprocessors, is_test
 from grader.sandbox import mode
 from grader.worker import run_submission
@@ -303,13 +305,22 @@ def run_jobs(jobs: list[tuple[str, str, bytes]], workers: int = 1, scheduler: st
     if scheduler:
         yield from _on_dask(jobs, scheduler)
     elif workers > 1:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                 initializer=quiet_stderr) as pool:
             futures = {pool.submit(timed, *job): job for job in jobs}
             for future in as_completed(futures):
                 yield futures[future], *future.result()
     else:
         for job in jobs:
             yield job, *timed(*job)
+
+
+def quiet_stderr() -> None:
+    """In a worker process: stderr (TensorFlow's start-up lines, when a check imports Keras) to grader/kernel.log.
+    The worker reports every error in its outcome, which the coordinator logs."""
+    log = os.open(KERNEL_LOG, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    os.dup2(log, sys.stderr.fileno())
+    os.close(log)
 
 
 def timed(assignment: str, student: str, submitted: bytes) -> tuple[dict, float]:

@@ -104,3 +104,11 @@ def test_throughput_figures_come_from_grading_a_class_on_every_setup(grading_dir
     rows = [line.split() for line in text.splitlines() if line.startswith(NB1)]
     assert len(rows) == len(SETUPS) and all(row[-1] == "0" and float(row[-3]) > 0 for row in rows), text
     assert "projection for 300 submissions" in text and "50 machine(s)" in text
+
+
+def test_workers_keep_tensorflows_start_up_lines_off_the_terminal(grading_dir, capfd):
+    nb2 = "02_keras_mha"  # its checks build Keras layers in the worker, which imports TensorFlow there
+    submissions.submit(submissions.student_notebook(nb2, submissions.solution_sources(nb2)), nb2, "quiet")
+    [result] = autograde.grade_class(nb2, ["quiet"], workers=2, regrade=True, progress=False)
+    assert result.score == result.max_score > 0
+    assert "oneDNN" not in capfd.readouterr().err

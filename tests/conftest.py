@@ -13,7 +13,7 @@ SHARING = {"test_hub.py": "accounts", "test_exchange.py": "accounts",  # the hub
 def group_of(nodeid: str) -> str:
     """The worker group of a test: its module, its module and assignment, or the system resource it shares."""
     module = nodeid.split("::")[0].rsplit("/", 1)[-1]
-    assignment = re.search(r"\[(\d\d_[a-z_]+)", nodeid) if module in PER_ASSIGNMENT else None
+    assignment = re.search(r"\[(\d\d_\w+)", nodeid) if module in PER_ASSIGNMENT else None
     return f"{module}:{assignment[1]}" if assignment else SHARING.get(module, module)
 
 

@@ -1,33 +1,54 @@
-"""Parallel test workers (`pytest -n`): tests that share a class grading or a system resource share a worker."""
-from conftest import group_of
+"""Parallel test workers (`pytest -n`): tests that share a class grading or a system resource share a worker.
 
-from grader import mistakes
+The ids are collected by pytest itself, so a change to how a test names its cases cannot slip past these checks.
+"""
+import subprocess
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+from conftest import PER_ASSIGNMENT, SHARING, group_of
+
+from grader.course import assignments
+
+TESTS = Path(__file__).parent
 
 
-def ids(test, edits):
-    return [f"tests/{test}[{e.assignment}:{e.name}]" for e in edits]
+@pytest.fixture(scope="module")
+def collected():
+    """The node ids pytest collects from the modules whose tests are grouped, by module."""
+    modules = sorted(PER_ASSIGNMENT | set(SHARING))
+    listing = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q",
+                              *(str(TESTS / m) for m in modules)], capture_output=True, text=True, cwd=TESTS.parent)
+    assert listing.returncode == 0, listing.stdout + listing.stderr
+    by_module = defaultdict(list)
+    for line in listing.stdout.splitlines():
+        if "::" in line:
+            by_module[line.split("::")[0].rsplit("/", 1)[-1]].append(line)
+    assert set(by_module) == set(modules), by_module.keys()
+    return by_module
 
 
-def test_an_assignments_class_grading_stays_in_one_worker():
-    for assignment in {e.assignment for e in mistakes.MISTAKES}:
-        graded = ids("test_grading.py::test_mistake_loses_matching_points_with_a_fix", mistakes.for_assignment(assignment))
-        graded.append(f"tests/test_grading.py::test_reference_gets_full_marks[{assignment}]")
-        assert {group_of(i) for i in graded} == {f"test_grading.py:{assignment}"}
+def named_assignment(nodeid: str) -> str:
+    """The one assignment whose name appears in a test id (found without group_of's pattern)."""
+    names = [a for a in assignments() if a in nodeid]
+    assert len(names) == 1, nodeid
+    return names[0]
 
 
-def test_assignments_and_modules_may_go_to_different_workers():
-    reference = "tests/test_grading.py::test_reference_gets_full_marks[{}]"
-    assert group_of(reference.format("01_attention_numpy")) != group_of(reference.format("07_attention_at_scale"))
+@pytest.mark.parametrize("module", sorted(PER_ASSIGNMENT))
+def test_each_assignments_class_grading_stays_in_one_worker(collected, module):
+    groups = {nodeid: group_of(nodeid) for nodeid in collected[module]}
+    assert all(group == f"{module}:{named_assignment(nodeid)}" for nodeid, group in groups.items()), groups
+    assert len(set(groups.values())) > 1  # assignments may go to different workers
+
+
+def test_the_hub_and_the_exchange_share_the_system_accounts_and_the_book_its_folder(collected):
+    for module, resource in SHARING.items():
+        assert {group_of(nodeid) for nodeid in collected[module]} == {resource}
+
+
+def test_other_modules_are_one_group_each():
     assert group_of("tests/test_checks.py::test_finite") != group_of("tests/test_table.py::test_columns")
-
-
-def test_untrained_gradings_stay_together_per_assignment():
-    untrained = ids("test_fast_mistakes.py::test_training_notebook_mistake_fails_its_cell_with_a_fix",
-                    [m for m in mistakes.FAST_MISTAKES if m.assignment == "05_cross_attention"])
-    untrained.append("tests/test_fast_mistakes.py::test_untrained_reference_loses_only_the_bleu_cells[05_cross_attention]")
-    assert {group_of(i) for i in untrained} == {"test_fast_mistakes.py:05_cross_attention"}
-
-
-def test_the_hub_and_the_exchange_share_the_system_accounts():
-    assert group_of("tests/test_hub.py::test_a_class_round_trip_on_the_hub") == group_of(
-        "tests/test_exchange.py::test_a_class_round_trip_from_release_to_feedback")
+    assert group_of("tests/test_checks.py::test_finite") == group_of("tests/test_checks.py::test_close[a]")

@@ -74,4 +74,6 @@ def batches(pairs, src_vocab: Vocab, tgt_vocab: Vocab, batch_size: int, shuffle:
     spec = tf.TensorSpec((None, None), tf.int32)
     dataset = tf.data.Dataset.from_generator(generate, output_signature=((spec, spec), spec))
     n_batches = -(-len(pairs) // batch_size)
-    return dataset.apply(tf.data.experimental.assert_cardinality(n_batches)).prefetch(2)
+    untuned = tf.data.Options()
+    untuned.autotune.enabled = False  # else each new epoch waits (up to an epoch's time) for the last one's tuner thread
+    return dataset.apply(tf.data.experimental.assert_cardinality(n_batches)).prefetch(2).with_options(untuned)

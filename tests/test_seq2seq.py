@@ -1,7 +1,9 @@
-"""The training schedule of notebook 5: warm-up, cosine decay, clipped gradients."""
+"""Training of notebooks 4 and 5: the schedule (warm-up, cosine decay, clipped gradients) and the batches' pipeline."""
+import time
+
 import pytest
 
-from attentionlab import seq2seq
+from attentionlab import seq2seq, text
 
 
 def test_cosine_schedule_warms_up_then_decays_to_five_percent():
@@ -19,3 +21,20 @@ def test_adam_clips_only_on_the_cosine_schedule():
     assert seq2seq.adam(1e-2, 1000, cosine=True).clipnorm == 1.0
     constant = seq2seq.adam(2e-3, 1000)
     assert constant.clipnorm is None and float(constant.learning_rate) == pytest.approx(2e-3)
+
+
+def test_a_new_epoch_does_not_wait_for_the_last_ones_pipeline():
+    """Keras takes exactly len(dataset) batches per epoch and then drops the iterator: with tf.data's autotuning on,
+    dropping it waited for the tuner's sleep, about as long as the epoch had lasted (9 s of a 10 s epoch)."""
+    pairs = [(f"a{i % 7} b", f"c d{i % 5} e") for i in range(4000)]
+    vocab_src, vocab_tgt = text.Vocab(s for s, _ in pairs), text.Vocab(t for _, t in pairs)
+    dataset = text.batches(pairs, vocab_src, vocab_tgt, batch_size=16, shuffle=True)
+    waits = []
+    for _ in range(4):
+        start = time.perf_counter()
+        iterator = iter(dataset)  # drops the previous epoch's iterator
+        waits.append(time.perf_counter() - start)
+        for _ in range(len(dataset)):
+            next(iterator)
+        time.sleep(0.5)  # the epoch's training
+    assert max(waits) < 0.25, waits

@@ -53,20 +53,20 @@ class SandboxedExecute(Execute):
         self.sandbox = Sandbox(self.limits, data=data_for(assignment))
         self.state = resources[VERDICTS] = {"verdicts": {}, "stopped": None, "mode": self.sandbox.mode}
         self.output_bytes, self.deadline = 0, time.monotonic() + self.limits.wall_seconds
-        folder = Path(resources["metadata"]["path"])
-        for path in folder.iterdir():  # the student's folder, minus the notebooks: a private copy
-            if path.is_file() and path.suffix != ".ipynb":
-                shutil.copy(path, self.sandbox.home / path.name)
-        resources["metadata"]["path"] = str(self.sandbox.home)
-        self.interrupt_on_timeout = False
-        manager = SandboxKernelManager(self.sandbox, kernel_name=KERNEL)
-        manager.context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
+        folder, manager = Path(resources["metadata"]["path"]), None
         try:
+            for path in folder.iterdir():  # the student's folder, minus the notebooks: a private copy
+                if path.is_file() and path.suffix != ".ipynb":
+                    shutil.copy(path, self.sandbox.home / path.name)
+            resources["metadata"]["path"] = str(self.sandbox.home)
+            self.interrupt_on_timeout = False
+            manager = SandboxKernelManager(self.sandbox, kernel_name=KERNEL)
+            manager.context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
             nb, resources = super().preprocess(nb, resources, km=manager)
             nb.metadata["attentionlab"] = {k: self.state.get(k) for k in ("mode", "stopped", "truncated")}
             return nb, resources
         finally:
-            if manager.has_kernel:  # nbclient leaves a kernel it did not start running: end the sandbox
+            if manager is not None and manager.has_kernel:  # nbclient leaves a kernel it did not start: end it
                 run_sync(manager.shutdown_kernel)(now=True)
             resources["metadata"]["path"] = str(folder)
             self._keep_log(resources["nbgrader"])

@@ -15,6 +15,7 @@ Folder tree, at the same path inside and out (the kernel's sockets live in it)::
 """
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import sys
@@ -27,7 +28,12 @@ from jupyter_client.manager import AsyncKernelManager
 from attentionlab.data import ENV_SHA256, ENV_ZIP, sha256
 
 ISOLATED, UNSANDBOXED = "bwrap", "unsandboxed"
-SANDBOX_UID = int(os.environ.get("ATTENTIONLAB_SANDBOX_UID", 65534))  # nobody, when grading as root
+# When grading as root, each running sandbox gets its own user id, from SANDBOX_UID on (a range Linux distributions
+# and systemd leave unused): the process limit counts a user's processes across sandboxes, so with one shared user a
+# fork bomb could stop a neighbour's kernel from starting threads.
+SANDBOX_UID = int(os.environ.get("ATTENTIONLAB_SANDBOX_UID", 0x70000000))
+SANDBOX_USERS = 64  # sandboxes that may run at once on one machine
+UID_LOCKS = Path(tempfile.gettempdir()) / "attentionlab-sandbox-uids"
 ENV_PASSED = ("LANG", "LC_ALL", "TF_CPP_MIN_LOG_LEVEL", "ATTENTIONLAB_SEED", "ATTENTIONLAB_QUIET",
               "ATTENTIONLAB_TRAIN_BATCHES")
 GiB = 1 << 30
@@ -85,11 +91,8 @@ class Sandbox:
                     **{k: os.environ[k] for k in ENV_PASSED if k in os.environ}, **(env or {})}
         if self.data:  # the grader's held-out copy of the corpus, and its checksum
             self.env.update({ENV_ZIP: str(self.data[0]), ENV_SHA256: sha256(self.data[0])})
-
-    @property
-    def uid(self) -> int | None:
-        """The unprivileged user the kernel runs as when the grader is root (None: the grader's own user)."""
-        return SANDBOX_UID if os.geteuid() == 0 and self.mode == ISOLATED else None
+        # the unprivileged user the kernel runs as when the grader is root (None: the grader's own user)
+        self.uid, self._uid_lock = claim_uid() if os.geteuid() == 0 and self.mode == ISOLATED else (None, None)
 
     def give_to_sandbox(self) -> None:
         """Let the sandbox user write out/ and the files of home/ (and nothing else of root/)."""
@@ -105,12 +108,11 @@ class Sandbox:
                 f"--nproc={self._nproc()}", "--core=0", "--"]
 
     def _nproc(self) -> int:
-        """The process limit counts every process of the user: add the ones the user already has."""
-        if self.uid is not None and self.uid != SANDBOX_UID:
-            return self.limits.processes
+        """The process limit counts every process and thread of the user: add the ones the user already has (none
+        for a sandbox user, unless a sandbox of a crashed grader still runs)."""
         uid = os.getuid() if self.uid is None else self.uid
-        running = sum(1 for p in Path("/proc").iterdir() if p.name.isdigit() and _owner(p) == uid)
-        return self.limits.processes + running
+        return self.limits.processes + sum(_tasks(p) for p in Path("/proc").iterdir() if p.name.isdigit()
+                                           and _owner(p) == uid)
 
     def _mounts(self) -> list[str]:
         size = str(self.limits.disk_bytes)
@@ -147,6 +149,24 @@ class Sandbox:
 
     def cleanup(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
+        if self._uid_lock is not None:  # every process of the sandbox has ended: its user id is free again
+            os.close(self._uid_lock)
+            self._uid_lock = None
+
+
+def claim_uid() -> tuple[int, int]:
+    """A user id no other running sandbox on this machine has, and the lock (a file descriptor) that holds it."""
+    UID_LOCKS.mkdir(mode=0o700, exist_ok=True)
+    if UID_LOCKS.lstat().st_uid != os.geteuid():
+        raise RuntimeError(f"{UID_LOCKS} belongs to another user: remove it.")
+    for uid in range(SANDBOX_UID, SANDBOX_UID + SANDBOX_USERS):
+        fd = os.open(UID_LOCKS / str(uid), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return uid, fd
+        except BlockingIOError:
+            os.close(fd)
+    raise RuntimeError(f"{SANDBOX_USERS} sandboxes are already running on this machine: grade with fewer workers.")
 
 
 def _owner(proc: Path) -> int | None:
@@ -154,6 +174,14 @@ def _owner(proc: Path) -> int | None:
         return proc.stat().st_uid
     except OSError:
         return None
+
+
+def _tasks(proc: Path) -> int:
+    """Threads of a process (each counts against the process limit)."""
+    try:
+        return sum(1 for _ in (proc / "task").iterdir())
+    except OSError:
+        return 0
 
 
 class SandboxKernelManager(AsyncKernelManager):

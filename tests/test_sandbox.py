@@ -8,7 +8,7 @@ import time
 import pytest
 
 from grader.course import ROOT
-from grader.sandbox import ISOLATED, SANDBOX_UID, Limits, Sandbox, mode
+from grader.sandbox import ISOLATED, SANDBOX_UID, SANDBOX_USERS, Limits, Sandbox, mode
 
 
 def run(code: str, limits: Limits = Limits(), data=()) -> str:
@@ -63,9 +63,51 @@ def test_environment_is_read_only_and_home_is_private():
     assert out.split("\n")[:3] == ["refused 30", "refused 30", "ok"], out  # 30: read-only file system
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="as a normal user the sandbox runs as that user")
-def test_runs_as_an_unprivileged_user_when_grading_as_root():
-    assert run("import os; print(os.getuid(), os.getgid())").split() == [str(SANDBOX_UID)] * 2
+AS_ROOT = pytest.mark.skipif(os.geteuid() != 0, reason="as a normal user the sandbox runs as that user")
+
+
+@AS_ROOT
+def test_runs_as_an_unprivileged_user_of_its_own_when_grading_as_root():
+    uid, gid = map(int, run("import os; print(os.getuid(), os.getgid())").split())
+    assert uid == gid and SANDBOX_UID <= uid < SANDBOX_UID + SANDBOX_USERS
+    first, second = Sandbox(), Sandbox()
+    second.cleanup()
+    third = Sandbox()
+    try:
+        assert first.uid != second.uid and third.uid == second.uid  # a user id is free again after cleanup
+    finally:
+        first.cleanup(), third.cleanup()
+
+
+def start(sandbox: Sandbox, code: str) -> subprocess.Popen:
+    """Python ``code`` running in ``sandbox``, its output readable line by line."""
+    sandbox.give_to_sandbox()
+    return subprocess.Popen(sandbox.command([sys.executable, "-u", "-c", code]), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+
+
+@AS_ROOT
+def test_a_fork_bomb_cannot_take_a_running_neighbours_processes():
+    """Two submissions graded at once: the one that forks until refused must not leave the other without threads."""
+    neighbour, bomb = Sandbox(Limits(processes=40)), Sandbox(Limits(processes=40))
+    go = neighbour.inbox / "go"
+    honest = start(neighbour, f"import os, threading, time\nprint('ready')\n"
+                              f"while not os.path.exists({str(go)!r}):\n    time.sleep(0.05)\n"
+                              "try:\n    for _ in range(20):\n        threading.Thread(target=time.sleep, args=(2,)).start()\n"
+                              "    print('20 threads')\nexcept RuntimeError as e:\n    print('refused', e)")
+    forks = start(bomb, "import os, time\nn = 0\nwhile n < 500:\n    try:\n        pid = os.fork()\n"
+                        "    except OSError:\n        break\n    if pid == 0:\n        time.sleep(30); os._exit(0)\n"
+                        "    n += 1\nprint(n)\ntime.sleep(30)")
+    try:
+        assert honest.stdout.readline().strip() == "ready"
+        assert 0 < int(forks.stdout.readline()) < 40  # the bomb used up its own limit
+        go.touch()
+        assert honest.communicate(timeout=60)[0].strip() == "20 threads"
+    finally:
+        for process in (honest, forks):
+            process.kill()
+            process.wait()
+        neighbour.cleanup(), bomb.cleanup()
 
 
 def test_process_and_memory_limits_hold():

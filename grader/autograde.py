@@ -32,7 +32,7 @@ from grader.course import NOTEBOOKS, ROOT, api, config, limits_for, notebook_of
 from grader.hidden import SetupError
 from grader.kernel import LOG as KERNEL_LOG
 from grader.preprocessors import OUTCOME, ReplayExecute, autograde_preprocessors, is_test
-from grader.sandbox import mode
+from grader.sandbox import mode, share_cores
 from grader.worker import run_submission
 
 log = logging.getLogger(__name__)
@@ -306,7 +306,7 @@ def run_jobs(jobs: list[tuple[str, str, bytes]], workers: int = 1, scheduler: st
         yield from _on_dask(jobs, scheduler)
     elif workers > 1:
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                                 initializer=quiet_stderr) as pool:
+                                 initializer=start_worker, initargs=(workers,)) as pool:
             futures = {pool.submit(timed, *job): job for job in jobs}
             for future in as_completed(futures):
                 yield futures[future], *future.result()
@@ -315,9 +315,11 @@ def run_jobs(jobs: list[tuple[str, str, bytes]], workers: int = 1, scheduler: st
             yield job, *timed(*job)
 
 
-def quiet_stderr() -> None:
-    """In a worker process: stderr (TensorFlow's start-up lines, when a check imports Keras) to grader/kernel.log.
-    The worker reports every error in its outcome, which the coordinator logs."""
+def start_worker(workers: int) -> None:
+    """In one of ``workers`` local worker processes: its share of the cores (sandbox.share_cores), and stderr
+    (TensorFlow's start-up lines, when a check imports Keras) to grader/kernel.log. The worker reports every error
+    in its outcome, which the coordinator logs."""
+    share_cores(workers)
     log = os.open(KERNEL_LOG, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     os.dup2(log, sys.stderr.fileno())
     os.close(log)

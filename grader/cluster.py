@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from grader.course import ROOT
+from grader.sandbox import THREADS, thread_env
 
 
 def free_port() -> int:
@@ -32,8 +33,10 @@ def local_cluster(workers: int = 2):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     procs = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
                               cwd=ROOT, env=env, stderr=subprocess.DEVNULL, start_new_session=True)]
+    threads = max(1, (os.cpu_count() or 1) // workers)  # the workers share this machine's cores
+    shares = {THREADS: str(threads), **thread_env(threads)}
     procs += [subprocess.Popen([dask, "worker", address, "--nthreads", "1", "--no-dashboard", "--name", f"w{i}"],
-                               cwd=ROOT, env=env, stderr=subprocess.DEVNULL, start_new_session=True)
+                               cwd=ROOT, env={**env, **shares}, stderr=subprocess.DEVNULL, start_new_session=True)
               for i in range(workers)]
     from distributed import Client
 

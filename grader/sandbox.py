@@ -37,6 +37,10 @@ UID_LOCKS = Path(tempfile.gettempdir()) / "attentionlab-sandbox-uids"
 ENV_PASSED = ("LANG", "LC_ALL", "TF_CPP_MIN_LOG_LEVEL", "ATTENTIONLAB_SEED", "ATTENTIONLAB_QUIET",
               "ATTENTIONLAB_TRAIN_BATCHES")
 GiB = 1 << 30
+# CPU threads one graded kernel may use (unset: TensorFlow's and the BLAS libraries' defaults, every core). Set by
+# the grader when it runs submissions side by side: TensorFlow's default thread pools, one per kernel, then fight over
+# the cores (two Luong trainings side by side: 35 s an epoch each with the defaults, 26 s with one thread each).
+THREADS = "ATTENTIONLAB_THREADS"
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,21 @@ class Limits:
 def mode() -> str:
     """``bwrap`` when bubblewrap is installed (and ATTENTIONLAB_SANDBOX is not ``off``), else ``unsandboxed``."""
     return ISOLATED if shutil.which("bwrap") and os.environ.get("ATTENTIONLAB_SANDBOX") != "off" else UNSANDBOXED
+
+
+def thread_env(threads: int) -> dict[str, str]:
+    """Environment variables that hold TensorFlow, OpenMP and the BLAS libraries to ``threads`` threads (read when
+    they start, so set them before the kernel or a library starts)."""
+    n = str(threads)
+    return {"TF_NUM_INTRAOP_THREADS": n, "TF_NUM_INTEROP_THREADS": "1", "OMP_NUM_THREADS": n,
+            "OPENBLAS_NUM_THREADS": n, "MKL_NUM_THREADS": n}
+
+
+def share_cores(jobs: int) -> None:
+    """In a process that grades one of ``jobs`` submissions at a time side by side: give each kernel (and this
+    process's own TensorFlow, which runs the hidden checks) its share of the cores this process may use."""
+    threads = max(1, int(os.environ.get(THREADS) or os.cpu_count() or 1) // jobs)
+    os.environ.update({THREADS: str(threads), **thread_env(threads)})
 
 
 def readonly_paths() -> list[Path]:
@@ -89,6 +108,8 @@ class Sandbox:
                     "MPLBACKEND": "agg", "MPLCONFIGDIR": str(self.home / ".matplotlib"),
                     "KERAS_HOME": str(self.home / ".keras"), "PYTHONDONTWRITEBYTECODE": "1",
                     **{k: os.environ[k] for k in ENV_PASSED if k in os.environ}, **(env or {})}
+        if os.environ.get(THREADS):
+            self.env.update(thread_env(int(os.environ[THREADS])))
         if self.data:  # the grader's held-out copy of the corpus, and its checksum
             self.env.update({ENV_ZIP: str(self.data[0]), ENV_SHA256: sha256(self.data[0])})
         # the unprivileged user the kernel runs as when the grader is root (None: the grader's own user)

@@ -11,6 +11,7 @@ import pytest
 from grader import autograde, mistakes, submissions
 from grader.cluster import local_cluster
 from grader.course import ROOT, WORKDIR
+from grader.sandbox import THREADS
 
 pytestmark = pytest.mark.slow
 NB1 = "01_attention_numpy"
@@ -34,6 +35,17 @@ def test_two_workers_give_the_serial_scores_cell_for_cell(class_of_six):
     parallel = autograde.grade_class(NB1, students, workers=2, regrade=True, progress=False)
     assert {r.student: r.cells for r in parallel} == serial
     assert len({r.score for r in parallel}) > 2, "the class has different scores"
+
+
+def test_two_workers_give_each_kernel_its_share_of_the_cores(grading_dir, monkeypatch):
+    import nbformat
+
+    monkeypatch.setenv(THREADS, "4")  # this process's budget; two at a time: two threads per kernel
+    nb = submissions.student_notebook(NB1, submissions.solution_sources(NB1))
+    nb.cells.append(nbformat.v4.new_code_cell("import os; print('threads:', os.environ.get('TF_NUM_INTRAOP_THREADS'))"))
+    job = (NB1, "threads", nbformat.writes(nb).encode())
+    ((_, outcome, _),) = autograde.run_jobs([job], workers=2)
+    assert "threads: 2" in outcome["notebook"]
 
 
 def test_submissions_of_several_assignments_are_graded_together(grading_dir):

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from grader.course import ROOT
-from grader.sandbox import ISOLATED, SANDBOX_UID, SANDBOX_USERS, Limits, Sandbox, mode
+from grader.sandbox import ISOLATED, SANDBOX_UID, SANDBOX_USERS, THREADS, Limits, Sandbox, mode, share_cores
 
 
 def run(code: str, limits: Limits = Limits(), data=()) -> str:
@@ -133,3 +133,19 @@ def test_disk_use_is_bounded():
               "            f.write(bytes(64 << 20))\n        print('wrote')\n    except OSError as e:\n        print(e.errno)",
               Limits(disk_bytes=16 << 20))
     assert out.split() == ["28", "28"], out  # 28: no space left on device
+
+
+def test_kernels_graded_side_by_side_get_their_share_of_the_cores(monkeypatch):
+    monkeypatch.setattr(os, "environ", {**os.environ, THREADS: "4"})
+    share_cores(2)  # two at a time on a budget of four threads
+    assert os.environ[THREADS] == os.environ["TF_NUM_INTRAOP_THREADS"] == os.environ["OMP_NUM_THREADS"] == "2"
+    out = run("import os; print(*(os.environ.get(k) for k in ('TF_NUM_INTRAOP_THREADS', 'TF_NUM_INTEROP_THREADS', "
+              "'OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS')))")
+    assert out.split() == ["2", "1", "2", "2"], out
+    share_cores(8)  # more at a time than threads: one each
+    assert run("import os; print(os.environ['TF_NUM_INTRAOP_THREADS'])").strip() == "1"
+
+
+def test_a_kernel_graded_alone_keeps_every_core(monkeypatch):
+    monkeypatch.delenv(THREADS, raising=False)
+    assert run("import os; print(os.environ.get('TF_NUM_INTRAOP_THREADS'))").strip() == "None"

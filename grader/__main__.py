@@ -76,7 +76,7 @@ def example_submissions() -> list[tuple[str, str]]:
         submissions.submit(submissions.student_notebook(assignment, {}), assignment, "blank")
         made += [(assignment, "reference"), (assignment, "blank")]
         for edit in mistakes.for_assignment(assignment):
-            submissions.submit(submissions.with_edit(edit), assignment, edit.student)
+            submissions.submit(submissions.with_edits(edit), assignment, edit.student)
             made.append((assignment, edit.student))
     return made
 

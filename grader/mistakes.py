@@ -354,3 +354,54 @@ FAST_ALTERNATIVES = [
 def for_assignment(assignment: str) -> list[Edit]:
     """The alternative answers and mistakes catalogued for one assignment (graded by `make examples`)."""
     return [e for e in ALTERNATIVES + MISTAKES if e.assignment == assignment]
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """Edits of one assignment graded as one submission, each in a cell of its own: it must lose exactly ``fails``."""
+
+    edits: tuple[Edit, ...]
+
+    @property
+    def student(self) -> str:
+        first = self.edits[0].student
+        return first if len(self.edits) == 1 else f"{first}-and-{len(self.edits) - 1}-more"
+
+    @property
+    def fails(self) -> tuple[str, ...]:
+        return tuple(sorted({cell for e in self.edits if isinstance(e, Mistake) for cell in e.fails}))
+
+
+def is_quiz(edit: Edit) -> bool:
+    """An edit of a quiz answer: its cell sets answer variables that only its own test cell reads (checked by
+    tests/test_release.py), so it cannot change how any other cell is judged."""
+    return edit.cell.startswith("q_")
+
+
+def bundles(edits: list[Edit]) -> list[Bundle]:
+    """The edits in as few submissions as still judge each one apart (a grading costs a kernel, and for the training
+    notebooks a corpus and two models): every mistake in a code cell alone, since the cells that use it may fail
+    too; quiz mistakes ride along with those; alternatives together, one per cell, since none may lose a point."""
+    code = [[e] for e in edits if isinstance(e, Mistake) and not is_quiz(e)]
+    alternatives: list[list[Edit]] = []
+    for edit in edits:
+        if isinstance(edit, Mistake):
+            if is_quiz(edit):
+                _place(edit, code)
+        else:
+            _place(edit, alternatives)
+    return [Bundle(tuple(group)) for group in code + alternatives]
+
+
+def _place(edit: Edit, groups: list[list[Edit]]) -> None:
+    """Add ``edit`` to the first group of its assignment without an edit of its cell, or to a new group."""
+    for group in groups:
+        if all(e.assignment == edit.assignment and e.cell != edit.cell for e in group):
+            group.append(edit)
+            return
+    groups.append([edit])
+
+
+def bundle_of(edit: Edit, edits: list[Edit]) -> Bundle:
+    """The bundle of ``bundles(edits)`` that holds ``edit``."""
+    return next(b for b in bundles(edits) if edit in b.edits)

@@ -38,13 +38,14 @@ def student_notebook(assignment: str, answers: dict[str, str]) -> nbformat.Noteb
     return nb
 
 
-def with_edit(edit: Edit) -> nbformat.NotebookNode:
-    """The reference answers with one edit (an alternative answer or a mistake) written in."""
-    answers = solution_sources(edit.assignment)
-    if edit.old not in answers[edit.cell]:
-        raise ValueError(f"edit {edit.name}: {edit.old!r} not in cell {edit.cell}")
-    answers[edit.cell] = answers[edit.cell].replace(edit.old, edit.new)
-    return student_notebook(edit.assignment, answers)
+def with_edits(*edits: Edit) -> nbformat.NotebookNode:
+    """The reference answers with edits (alternative answers or mistakes, of one assignment) written in."""
+    answers = solution_sources(edits[0].assignment)
+    for edit in edits:
+        if edit.old not in answers[edit.cell]:
+            raise ValueError(f"edit {edit.name}: {edit.old!r} not in cell {edit.cell}")
+        answers[edit.cell] = answers[edit.cell].replace(edit.old, edit.new)
+    return student_notebook(edits[0].assignment, answers)
 
 
 def submit(nb: nbformat.NotebookNode, assignment: str, student: str) -> Path:

@@ -24,7 +24,7 @@ def class_of(assignment: str, size: int) -> dict:
     answers = submissions.solution_sources(assignment)
     kinds = [("reference", lambda: submissions.student_notebook(assignment, answers)),
              ("blank", lambda: submissions.student_notebook(assignment, {}))]
-    kinds += [(e.student, lambda e=e: submissions.with_edit(e)) for e in mistakes.for_assignment(assignment)]
+    kinds += [(e.student, lambda e=e: submissions.with_edits(e)) for e in mistakes.for_assignment(assignment)]
     return {f"{i:03d}-{name}": make() for i, (name, make) in enumerate(islice(cycle(kinds), size))}
 
 

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.slow
 def test_self_check_gives_points_and_the_fix(tmp_path):
     mistake = next(m for m in mistakes.MISTAKES if m.name == "no-scaling")
     path = tmp_path / "01_attention_numpy.ipynb"
-    nbformat.write(submissions.with_edit(mistake), path)
+    nbformat.write(submissions.with_edits(mistake), path)
     result = check(path)
     assert (result.score, result.max_score, result.lost(), result.error) == (12, 14, ["test_sdpa_values"], None)
     text = report(result)

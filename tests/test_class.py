@@ -23,7 +23,7 @@ def class_of_six(grading_dir):
     made = {"ref-1": submissions.student_notebook(NB1, submissions.solution_sources(NB1)),
             "blank-1": submissions.student_notebook(NB1, {})}
     wrong = [m for m in mistakes.MISTAKES if m.assignment == NB1][:4]
-    made.update({m.student: submissions.with_edit(m) for m in wrong})
+    made.update({m.student: submissions.with_edits(m) for m in wrong})
     for student, nb in made.items():
         submissions.submit(nb, NB1, student)
     serial = autograde.grade_class(NB1, list(made), regrade=True, progress=False)

@@ -2,7 +2,8 @@
 
 With ATTENTIONLAB_TRAIN_BATCHES set, seq2seq.train and lm.train fit two batches only: the cells that need a trained model
 then fail for every submission, the reference included, and every other cell is judged as in a real grading.
-Each notebook's submissions are graded as one class on two workers, as an instructor grades them.
+Each notebook's submissions are graded as one class on two workers, as an instructor grades them; the edits in
+bundles (grader.mistakes.bundles), one mistake in a code cell at most per submission.
 """
 import functools
 
@@ -27,7 +28,8 @@ def untrained(grade_as_class):
             patch.setenv(SMOKE, "2")
             notebooks = {"untrained-reference": submissions.student_notebook(
                 assignment, submissions.solution_sources(assignment))}
-            notebooks.update({e.student: submissions.with_edit(e) for e in EDITS if e.assignment == assignment})
+            notebooks.update({b.student: submissions.with_edits(*b.edits)
+                              for b in mistakes.bundles([e for e in EDITS if e.assignment == assignment])})
             return grade_as_class(assignment, notebooks)
 
     return results
@@ -41,13 +43,14 @@ def test_untrained_reference_loses_only_the_bleu_cells(untrained, assignment):
 
 @pytest.mark.parametrize("mistake", mistakes.FAST_MISTAKES, ids=lambda m: f"{m.assignment}:{m.name}")
 def test_training_notebook_mistake_fails_its_cell_with_a_fix(untrained, mistake):
-    result = untrained(mistake.assignment)[mistake.student]
+    bundle = mistakes.bundle_of(mistake, EDITS)
+    result = untrained(mistake.assignment)[bundle.student]
     assert result.error is None
-    assert set(result.lost()) == set(mistake.fails) | BLEU_CELLS[mistake.assignment], result.messages
+    assert set(result.lost()) == set(bundle.fails) | BLEU_CELLS[mistake.assignment], result.messages
     assert mistake.hint in result.messages[mistake.fails[0]], result.messages
 
 
 @pytest.mark.parametrize("edit", mistakes.FAST_ALTERNATIVES, ids=lambda e: f"{e.assignment}:{e.name}")
 def test_training_notebook_alternative_loses_only_what_needs_training(untrained, edit):
-    result = untrained(edit.assignment)[edit.student]
+    result = untrained(edit.assignment)[mistakes.bundle_of(edit, EDITS).student]
     assert result.error is None and set(result.lost()) == BLEU_CELLS[edit.assignment], result.messages

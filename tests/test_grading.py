@@ -1,4 +1,8 @@
-"""Autograde the reference, the blank notebook, every alternative answer and every mistake, sandboxed."""
+"""Autograde the reference, the blank notebook, every alternative answer and every mistake, sandboxed.
+
+The edits are graded in bundles (grader.mistakes.bundles): a submission holds one mistake in a code cell at most, so
+each mistake still loses exactly its own cells, and a bundle of alternatives must lose nothing.
+"""
 import functools
 
 import pytest
@@ -22,12 +26,13 @@ def grade(assignment, student, nb):
 
 @pytest.fixture(scope="module")
 def graded(grade_as_class):
-    """graded(assignment) -> {student: Result}: its reference, other answers and mistakes, graded as one class, once
-    (per assignment, so that parallel test workers can take different assignments)."""
+    """graded(assignment) -> {student: Result}: its reference and the bundles of its other answers and mistakes,
+    graded as one class, once (per assignment, so that parallel test workers can take different assignments)."""
     @functools.cache
     def results(assignment):
         notebooks = {"reference": submissions.student_notebook(assignment, submissions.solution_sources(assignment))}
-        notebooks.update({e.student: submissions.with_edit(e) for e in mistakes.for_assignment(assignment)})
+        notebooks.update({b.student: submissions.with_edits(*b.edits)
+                          for b in mistakes.bundles(mistakes.for_assignment(assignment))})
         return grade_as_class(assignment, notebooks)
 
     return results
@@ -50,13 +55,14 @@ def test_blank_gets_zero_without_crashing(grading_dir, assignment):
 
 @pytest.mark.parametrize("edit", [trains(e.assignment, e) for e in mistakes.ALTERNATIVES], ids=lambda e: f"{e.assignment}:{e.name}")
 def test_alternative_answer_gets_full_marks(graded, edit):
-    result = graded(edit.assignment)[edit.student]
+    result = graded(edit.assignment)[mistakes.bundle_of(edit, mistakes.ALTERNATIVES).student]
     assert result.error is None and result.score == result.max_score > 0, result.messages
 
 
 @pytest.mark.parametrize("mistake", [trains(m.assignment, m) for m in mistakes.MISTAKES], ids=lambda m: f"{m.assignment}:{m.name}")
 def test_mistake_loses_matching_points_with_a_fix(graded, mistake):
-    result = graded(mistake.assignment)[mistake.student]
+    bundle = mistakes.bundle_of(mistake, mistakes.MISTAKES)
+    result = graded(mistake.assignment)[bundle.student]
     assert result.error is None
-    assert result.lost() == sorted(mistake.fails), result.messages
+    assert result.lost() == list(bundle.fails), result.messages
     assert mistake.hint in result.messages[mistake.fails[0]], result.messages

@@ -41,13 +41,17 @@ def limits_for(assignment: str) -> Limits:
 
 
 def data_for(assignment: str) -> list[Path]:
-    """The corpus without its test split, for assignments that need it (DataError if the corpus is unavailable).
-
-    Graded kernels train and validate as the notebooks do; the test translations stay with the grader.
+    """The corpus without its test split, and its parsed subset, for assignments that need it (DataError if the
+    corpus is unavailable). Graded kernels train and validate as the notebooks do; the test translations stay with
+    the grader. The subset is parsed here once, not in every kernel.
     """
     from attentionlab import data
 
-    return [data.held_out_copy(data.fetch(), data.cache_dir())] if assignment in NEEDS_DATA else []
+    if assignment not in NEEDS_DATA:
+        return []
+    held_out = data.held_out_copy(data.fetch(), data.cache_dir())
+    data.parsed(held_out)
+    return [held_out, data.parsed_file(held_out)]
 
 
 def config(**overrides):

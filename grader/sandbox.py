@@ -25,7 +25,7 @@ from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
 
-from attentionlab.data import ENV_SHA256, ENV_ZIP, sha256
+from attentionlab.data import ENV_CACHE, ENV_SHA256, ENV_ZIP, sha256
 
 ISOLATED, UNSANDBOXED = "bwrap", "unsandboxed"
 # When grading as root, each running sandbox gets its own user id, from SANDBOX_UID on (a range Linux distributions
@@ -110,8 +110,9 @@ class Sandbox:
                     **{k: os.environ[k] for k in ENV_PASSED if k in os.environ}, **(env or {})}
         if os.environ.get(THREADS):
             self.env.update(thread_env(int(os.environ[THREADS])))
-        if self.data:  # the grader's held-out copy of the corpus, and its checksum
-            self.env.update({ENV_ZIP: str(self.data[0]), ENV_SHA256: sha256(self.data[0])})
+        if self.data:  # the grader's held-out copy of the corpus, its checksum, and the folder of its parsed subset
+            self.env.update({ENV_ZIP: str(self.data[0]), ENV_SHA256: sha256(self.data[0]),
+                             ENV_CACHE: str(self.data[0].parent)})
         # the unprivileged user the kernel runs as when the grader is root (None: the grader's own user)
         self.uid, self._uid_lock = claim_uid() if os.geteuid() == 0 and self.mode == ISOLATED else (None, None)
 

@@ -1,6 +1,7 @@
 """The data module: obtaining, verifying, parsing, splitting and filtering spa-eng."""
 import functools
 import http.server
+import json
 import shutil
 import socket
 import threading
@@ -148,3 +149,32 @@ def test_zip_without_member(tmp_path):
         zf.writestr("x.txt", "a\tb\n")
     with pytest.raises(data.DataError, match="spa-eng/spa.txt"):
         data.read_pairs(path)
+
+
+def _splits(corpus):
+    return corpus.train, corpus.val, corpus.test, corpus.vocab, corpus.skipped_lines
+
+
+def test_parsed_subset_is_kept_and_read_back_as_parsed(real_zip, empty_cache):
+    pairs, skipped = data.read_pairs(real_zip)
+    fresh = data.build_corpus(pairs, data.Subset(), skipped)
+    assert _splits(data.parsed(real_zip)) == _splits(fresh)
+    kept = data.parsed_file(real_zip)
+    assert kept.parent == empty_cache and kept.is_file()
+    assert _splits(data.parsed(real_zip)) == _splits(fresh)  # read back from the file
+    assert data.parsed_file(real_zip, data.Subset(max_words=8)) != kept
+
+
+def test_a_corrupt_parsed_file_is_parsed_again(real_zip, empty_cache):
+    kept = data.parsed_file(real_zip)
+    kept.parent.mkdir(parents=True)
+    kept.write_text('{"train": [')
+    assert len(data.parsed(real_zip).train) > 30_000
+    assert len(json.loads(kept.read_text())["train"]) > 30_000
+
+
+def test_a_cache_folder_that_cannot_be_written_still_gives_the_corpus(real_zip, tmp_path, monkeypatch):
+    (tmp_path / "a-file").write_text("")
+    monkeypatch.setenv(data.ENV_CACHE, str(tmp_path / "a-file" / "cache"))
+    assert len(data.parsed(real_zip).train) > 30_000
+    assert list(tmp_path.iterdir()) == [tmp_path / "a-file"]

@@ -44,6 +44,19 @@ def test_graded_kernels_get_the_corpus_without_its_test_split():
     assert corpus.test
 
 
+def test_graded_kernels_read_the_subset_the_grader_parsed(tmp_path, monkeypatch):
+    from attentionlab.data import ENV_CACHE
+    from grader.course import data_for
+
+    monkeypatch.setenv(ENV_CACHE, str(tmp_path))  # the grader's cache folder, wherever it is
+    held_out, kept = data_for("05_cross_attention")
+    assert kept.parent == tmp_path
+    out = run("from attentionlab import data\n"
+              "def no_parsing(path):\n    raise AssertionError('parsed again in the kernel')\n"
+              "data.read_pairs = no_parsing\nprint(data.load_corpus())", data=[held_out, kept])
+    assert out.startswith("Corpus(train=") and "test=0" in out, out
+
+
 def test_no_network_not_even_the_graders_loopback():
     with socket.socket() as server:
         server.bind(("127.0.0.1", 0))

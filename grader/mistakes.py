@@ -6,6 +6,7 @@ exactly the listed cells, with feedback that names the fix (``hint``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 
 @dataclass(frozen=True)
@@ -218,8 +219,12 @@ MISTAKES = [
 ]
 
 
+# The test cells that need a trained model: graded untrained, every submission fails them.
+NEEDS_TRAINING = {NB4: {"test_bleu"}, NB5: {"test_bleu_gate", "test_alignment"}, NB6: {"test_perplexity"}}
+
 # Mistakes in the notebooks that train, graded without training (tests/test_fast_mistakes.py): each fails
-# its own cell, and the untrained model fails the BLEU cell as the untrained reference does.
+# its own cell, and the untrained model fails the NEEDS_TRAINING cells as the untrained reference does.
+
 FAST_MISTAKES = [
     Mistake(NB4, "encoder-no-sequences", "encoder", "layers.LSTM(units, return_sequences=True, return_state=True)",
             "layers.LSTM(units, return_state=True)", ("test_encoder",), "return_sequences=True"),
@@ -372,36 +377,52 @@ class Bundle:
         return tuple(sorted({cell for e in self.edits if isinstance(e, Mistake) for cell in e.fails}))
 
 
-def is_quiz(edit: Edit) -> bool:
-    """An edit of a quiz answer: its cell sets answer variables that only its own test cell reads (checked by
-    tests/test_release.py), so it cannot change how any other cell is judged."""
-    return edit.cell.startswith("q_")
+def bundles(edits: list[Edit], settled: frozenset[str] = frozenset()) -> list[Bundle]:
+    """The edits in as few submissions as still judge each one apart: see _bundles."""
+    return list(_bundles(tuple(edits), frozenset(settled)))
 
 
-def bundles(edits: list[Edit]) -> list[Bundle]:
+@cache
+def _bundles(edits: tuple[Edit, ...], settled: frozenset[str]) -> tuple[Bundle, ...]:
     """The edits in as few submissions as still judge each one apart (a grading costs a kernel, and for the training
-    notebooks a corpus and two models): every mistake in a code cell alone, since the cells that use it may fail
-    too; quiz mistakes ride along with those; alternatives together, one per cell, since none may lose a point."""
-    code = [[e] for e in edits if isinstance(e, Mistake) and not is_quiz(e)]
+    notebooks a corpus and two models). A mistake joins a submission when no test cell that another of its edits
+    can reach is one its own cell reaches (grader.cells), except ``settled`` cells, which fail for every submission
+    of the run (the BLEU cells of untrained models). Alternatives go together, one per cell: none may lose a point."""
+    groups: list[list[Edit]] = []
     alternatives: list[list[Edit]] = []
     for edit in edits:
         if isinstance(edit, Mistake):
-            if is_quiz(edit):
-                _place(edit, code)
+            _place(edit, groups, lambda group: apart(group, settled))
         else:
-            _place(edit, alternatives)
-    return [Bundle(tuple(group)) for group in code + alternatives]
+            _place(edit, alternatives, lambda group: True)
+    return tuple(Bundle(tuple(group)) for group in groups + alternatives)
 
 
-def _place(edit: Edit, groups: list[list[Edit]]) -> None:
-    """Add ``edit`` to the first group of its assignment without an edit of its cell, or to a new group."""
+def apart(edits: list[Edit], settled: frozenset[str] = frozenset()) -> bool:
+    """Whether no test cell outside ``settled`` can be reached from the cells of two of these edits."""
+    from grader import cells, submissions
+
+    changed = {e.cell for e in edits}
+    answers = submissions.answers_with(*edits)
+    reach = cells.reach(edits[0].assignment, {cell: answers[cell] for cell in changed})
+    seen: set[str] = set()
+    for cell in changed:
+        if (reach[cell] - settled) & seen:
+            return False
+        seen |= reach[cell] - settled
+    return True
+
+
+def _place(edit: Edit, groups: list[list[Edit]], fits) -> None:
+    """Add ``edit`` to the first group of its assignment without an edit of its cell that still ``fits`` with it,
+    or to a new group."""
     for group in groups:
-        if all(e.assignment == edit.assignment and e.cell != edit.cell for e in group):
+        if all(e.assignment == edit.assignment and e.cell != edit.cell for e in group) and fits(group + [edit]):
             group.append(edit)
             return
     groups.append([edit])
 
 
-def bundle_of(edit: Edit, edits: list[Edit]) -> Bundle:
-    """The bundle of ``bundles(edits)`` that holds ``edit``."""
-    return next(b for b in bundles(edits) if edit in b.edits)
+def bundle_of(edit: Edit, edits: list[Edit], settled: frozenset[str] = frozenset()) -> Bundle:
+    """The bundle of ``bundles(edits, settled)`` that holds ``edit``."""
+    return next(b for b in bundles(edits, settled) if edit in b.edits)

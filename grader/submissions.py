@@ -5,8 +5,12 @@ from pathlib import Path
 
 import nbformat
 
+from typing import TYPE_CHECKING
+
 from grader.course import NOTEBOOKS, ROOT, SOLUTIONS, config, notebook_of
-from grader.mistakes import Edit
+
+if TYPE_CHECKING:
+    from grader.mistakes import Edit
 
 MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 
@@ -38,14 +42,19 @@ def student_notebook(assignment: str, answers: dict[str, str]) -> nbformat.Noteb
     return nb
 
 
-def with_edits(*edits: Edit) -> nbformat.NotebookNode:
-    """The reference answers with edits (alternative answers or mistakes, of one assignment) written in."""
+def answers_with(*edits: Edit) -> dict[str, str]:
+    """grade_id -> answer code: the reference answers with edits (of one assignment) written in."""
     answers = solution_sources(edits[0].assignment)
     for edit in edits:
         if edit.old not in answers[edit.cell]:
             raise ValueError(f"edit {edit.name}: {edit.old!r} not in cell {edit.cell}")
         answers[edit.cell] = answers[edit.cell].replace(edit.old, edit.new)
-    return student_notebook(edits[0].assignment, answers)
+    return answers
+
+
+def with_edits(*edits: Edit) -> nbformat.NotebookNode:
+    """The reference answers with edits (alternative answers or mistakes, of one assignment) written in."""
+    return student_notebook(edits[0].assignment, answers_with(*edits))
 
 
 def submit(nb: nbformat.NotebookNode, assignment: str, student: str) -> Path:

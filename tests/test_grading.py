@@ -1,7 +1,7 @@
 """Autograde the reference, the blank notebook, every alternative answer and every mistake, sandboxed.
 
-The edits are graded in bundles (grader.mistakes.bundles): a submission holds one mistake in a code cell at most, so
-each mistake still loses exactly its own cells, and a bundle of alternatives must lose nothing.
+The edits are graded in bundles (grader.mistakes.bundles): mistakes share a submission only when no test cell can see
+two of them, so each still loses exactly its own cells; a bundle of alternatives must lose nothing.
 """
 import functools
 

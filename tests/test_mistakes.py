@@ -1,28 +1,38 @@
-"""The catalogue's bundles: what makes it safe to grade several edits in one submission."""
-import ast
-
-import nbformat
+"""The catalogue's bundles, and the analysis of cells (grader.cells) that makes it safe to grade several edits in one
+submission."""
 import pytest
 
-from grader import mistakes, submissions
-from grader.course import SOLUTIONS, assignments, notebook_of
+from grader import cells, mistakes, submissions
+from grader.course import assignments
 
-CATALOGUES = {"make examples": mistakes.ALTERNATIVES + mistakes.MISTAKES,
-              "untrained": mistakes.FAST_ALTERNATIVES + mistakes.FAST_MISTAKES}
+UNTRAINED = frozenset().union(*mistakes.NEEDS_TRAINING.values())
+CATALOGUES = {"make examples": (mistakes.ALTERNATIVES + mistakes.MISTAKES, frozenset()),
+              "untrained": (mistakes.FAST_ALTERNATIVES + mistakes.FAST_MISTAKES, UNTRAINED)}
+
+
+def reach_of(*edits):
+    """{cell: test cells it reaches} for the cells of these edits, written in."""
+    answers = submissions.answers_with(*edits)
+    return cells.reach(edits[0].assignment, {e.cell: answers[e.cell] for e in edits})
 
 
 @pytest.mark.parametrize("catalogue", CATALOGUES)
 def test_bundles_hold_every_edit_once_and_judge_each_apart(catalogue):
-    edits = CATALOGUES[catalogue]
-    bundles = mistakes.bundles(edits)
+    edits, settled = CATALOGUES[catalogue]
+    bundles = mistakes.bundles(edits, settled)
     assert sorted(e.student for b in bundles for e in b.edits) == sorted(e.student for e in edits)
     for bundle in bundles:
-        cells = [e.cell for e in bundle.edits]
-        assert len({e.assignment for e in bundle.edits}) == 1 and len(set(cells)) == len(cells), bundle
-        code_mistakes = [e for e in bundle.edits if isinstance(e, mistakes.Mistake) and not mistakes.is_quiz(e)]
-        assert len(code_mistakes) <= 1, bundle
+        cells_ = [e.cell for e in bundle.edits]
+        assert len({e.assignment for e in bundle.edits}) == 1 and len(set(cells_)) == len(cells_), bundle
         assert all(isinstance(e, mistakes.Mistake) for e in bundle.edits) or not bundle.fails, bundle
+        reach = reach_of(*bundle.edits)
+        for i, a in enumerate(cells_):
+            for b in cells_[i + 1:]:
+                shared = reach[a] & reach[b] - settled
+                assert not shared or not bundle.fails, f"{bundle.student}: {a} and {b} both reach {shared}"
     assert len(bundles) < len(edits), "bundling saves gradings"
+    assert any(sum(not e.cell.startswith("q_") for e in b.edits) > 1 for b in bundles if b.fails), \
+        "mistakes in independent code cells share a submission"
 
 
 def test_a_bundle_writes_every_edit_in():
@@ -33,24 +43,43 @@ def test_a_bundle_writes_every_edit_in():
     assert set(bundle.fails) == {c for e in bundle.edits for c in e.fails}
 
 
-def _names(source: str, stored: bool) -> set[str]:
-    """Names a cell assigns at top level (``stored``) or reads anywhere."""
-    tree = ast.parse(submissions.strip_markers(source))
-    if stored:
-        return {t.id for node in tree.body if isinstance(node, ast.Assign) for t in node.targets if isinstance(t, ast.Name)}
-    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+@pytest.mark.parametrize("catalogue", CATALOGUES)
+def test_the_analysis_reaches_every_cell_a_mistake_fails(catalogue):
+    """The catalogue, found by grading each mistake, agrees with the static analysis: it misses no dependency."""
+    for mistake in (e for e in CATALOGUES[catalogue][0] if isinstance(e, mistakes.Mistake)):
+        assert set(mistake.fails) <= reach_of(mistake)[mistake.cell], mistake.name
+
+
+def test_a_cell_reads_what_it_uses_before_binding_it():
+    source = ("def f(x):\n    y = x + g\n    return [z for z in y]\n"
+              "rng = np.random.default_rng(0)\nw = rng.normal() + v\nv = 1\n"
+              "for name in names:\n    print(name)\nruns[key] = f(w)\n")
+    reads = set().union(*(uses for uses, _ in cells.steps(source)))
+    binds = set().union(*(bound for _, bound in cells.steps(source)))
+    assert reads == {"g", "np", "v", "names", "print", "runs", "key"}
+    assert binds == {"f", "rng", "w", "v", "name", "runs"}
+
+
+def test_test_cells_reached_follow_the_names():
+    reach = cells.reach(mistakes.NB5)
+    assert {"test_scores", "test_cross_attention", "test_luong_decoder", "test_bahdanau_step"} <= reach["scores"]
+    assert "test_luong_decoder" in reach["luong_decoder"] and "test_bahdanau_step" not in reach["luong_decoder"]
+    assert "test_alignment" in reach["choose"]  # through the hidden check's names
 
 
 @pytest.mark.parametrize("assignment", assignments())
-def test_quiz_answers_are_read_by_their_own_test_cell_only(assignment):
-    """What lets quiz mistakes share a submission (mistakes.is_quiz): no other cell can be judged differently."""
-    cells = {c.metadata.get("nbgrader", {}).get("grade_id", f"cell-{i}"): c.source
-             for i, c in enumerate(nbformat.read(notebook_of(assignment, SOLUTIONS), as_version=4).cells)
-             if c.cell_type == "code"}
-    quizzes = [g for g in cells if g.startswith("q_")]
+def test_quiz_answers_reach_their_own_test_cell_only(assignment):
+    reach = cells.reach(assignment)
+    quizzes = [cell for cell in reach if cell.startswith("q_")]
     assert quizzes
-    for quiz in quizzes:
-        answers = _names(cells[quiz], stored=True)
-        assert answers & _names(cells[f"test_{quiz}"], stored=False), quiz
-        readers = [g for g, source in cells.items() if g not in (quiz, f"test_{quiz}") and answers & _names(source, False)]
-        assert not readers, f"{quiz}'s answer is read by {readers}"
+    assert all(reach[quiz] == {f"test_{quiz}"} for quiz in quizzes), {q: reach[q] for q in quizzes}
+
+
+def test_mistakes_that_one_test_cell_sees_are_kept_apart():
+    by_cell = {(e.assignment, e.cell): e for e in mistakes.FAST_MISTAKES}
+    scores, attention = by_cell[mistakes.NB5, "scores"], by_cell[mistakes.NB5, "cross_attention"]
+    luong, bahdanau = by_cell[mistakes.NB5, "luong_decoder"], by_cell[mistakes.NB5, "bahdanau_decoder"]
+    encoding, block = by_cell[mistakes.NB6, "positional_encoding"], by_cell[mistakes.NB6, "decoder_block"]
+    assert not mistakes.apart([scores, attention], UNTRAINED)
+    assert mistakes.apart([luong, bahdanau], UNTRAINED)
+    assert not mistakes.apart([encoding, block]) and mistakes.apart([encoding, block], UNTRAINED)

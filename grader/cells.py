@@ -47,8 +47,8 @@ def _items(statement: ast.stmt) -> set[str]:
 @cache
 def steps(source: str) -> list[tuple[frozenset[str], frozenset[str]]]:
     """(names used before being bound, names bound) of each top-level statement of a cell; a function or class
-    uses the module-level names its body reads."""
-    found, before = [], set()  # cached: reach() reads every cell of a notebook for each bundle it tries
+    uses the module-level names its body reads. Cached: bundling reads every cell again for each group it tries."""
+    found, before = [], set()
     for statement in ast.parse(source).body:
         table = _table(ast.unparse(statement))
         used = {s.get_name() for s in table.get_symbols() if s.is_referenced()} | _called_globals(table)

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
+from grader import cells, submissions
+
 
 @dataclass(frozen=True)
 class Edit:
@@ -400,8 +402,6 @@ def _bundles(edits: tuple[Edit, ...], settled: frozenset[str]) -> tuple[Bundle, 
 
 def apart(edits: list[Edit], settled: frozenset[str] = frozenset()) -> bool:
     """Whether no test cell outside ``settled`` can be reached from the cells of two of these edits."""
-    from grader import cells, submissions
-
     changed = {e.cell for e in edits}
     answers = submissions.answers_with(*edits)
     reach = cells.reach(edits[0].assignment, {cell: answers[cell] for cell in changed})

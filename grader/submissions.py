@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import nbformat
-
-from typing import TYPE_CHECKING
 
 from grader.course import NOTEBOOKS, ROOT, SOLUTIONS, config, notebook_of
 

@@ -174,7 +174,10 @@ def cmd_examples(args) -> int:
         autograde.ensure_in_gradebook(assignment)
     results = autograde.grade_submissions({p: autograde.fingerprint(*p) for p in pairs}, workers=args.workers)
     _report(results)
-    return 1 if any(r.error for r in results) else 0
+    surprises = mistakes.surprises(results)
+    print("\n".join(f"Not as catalogued: {line}" for line in surprises)
+          or f"All {len(results)} examples lost what grader/mistakes.py says they lose.")
+    return 1 if surprises or any(r.error for r in results) else 0
 
 
 def cmd_demo(args) -> int:

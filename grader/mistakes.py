@@ -115,10 +115,6 @@ ALTERNATIVES = [
 ]
 
 MISTAKES = [
-    # Trains both models (about 6 minutes to autograde). Bahdanau's model clears the BLEU gate, but its strongest
-    # weight often falls on the word after the one it writes: handing it in misses the alignment criterion.
-    Mistake(NB5, "choose-bahdanau", "choose", 'choice = "Luong"', 'choice = "Bahdanau"',
-            ("test_alignment",), "Look at your model's heatmap"),
     Mistake(NB1, "no-scaling", "sdpa", "/ np.sqrt(d)", "",
             ("test_sdpa_values",), "√d"),
     Mistake(NB1, "softmax-wrong-axis", "sdpa", "softmax(scores, axis=-1)", "softmax(scores, axis=-2)",
@@ -358,10 +354,37 @@ FAST_ALTERNATIVES = [
 ]
 
 
-def for_assignment(assignment: str) -> list[Edit]:
-    """The alternative answers and mistakes catalogued for one assignment (graded by `make examples`)."""
-    return [e for e in ALTERNATIVES + MISTAKES if e.assignment == assignment]
+# Mistakes only a fully trained model shows. `make examples` (and `make demo`) grades them and checks the outcome; the
+# suite, where each would cost another full training, checks their premise in the calibration record
+# (tests/test_baseline.py) and their message on the hidden check (tests/test_hidden.py).
+TRAINED_MISTAKES = [
+    # Bahdanau's model clears the BLEU gate, but its strongest weight often falls on the word after the one it
+    # writes: handing it in misses the alignment criterion.
+    Mistake(NB5, "choose-bahdanau", "choose", 'choice = "Luong"', 'choice = "Bahdanau"',
+            ("test_alignment",), "Look at your model's heatmap"),
+]
 
+
+def for_assignment(assignment: str, trained: bool = True) -> list[Edit]:
+    """The alternative answers and mistakes catalogued for one assignment (graded by `make examples`); without
+    ``trained``, not the TRAINED_MISTAKES."""
+    return [e for e in ALTERNATIVES + MISTAKES + (TRAINED_MISTAKES if trained else []) if e.assignment == assignment]
+
+
+def surprises(results) -> list[str]:
+    """What graded examples (``python -m grader examples``) did that the catalogue does not say they do: the reference
+    and the alternatives lose nothing, a blank notebook every test cell, a mistake its cells, with its hint."""
+    edits = {(e.assignment, e.student): e for e in ALTERNATIVES + MISTAKES + TRAINED_MISTAKES}
+    found = []
+    for r in (r for r in results if r.error is None):
+        edit = edits.get((r.assignment, r.student))
+        expected = sorted(r.cells) if r.student == "blank" else sorted(getattr(edit, "fails", ()))
+        if r.lost() != expected:
+            found.append(f"{r.assignment} {r.student} lost {' '.join(r.lost()) or 'nothing'}, "
+                         f"not {' '.join(expected) or 'nothing'}")
+        elif isinstance(edit, Mistake) and edit.hint not in r.messages.get(edit.fails[0], ""):
+            found.append(f"{r.assignment} {r.student}: the feedback of {edit.fails[0]} lacks {edit.hint!r}")
+    return found
 
 @dataclass(frozen=True)
 class Bundle:

@@ -39,12 +39,14 @@ def test_every_calibrated_seed_clears_the_gate_widely():
         assert min(gains) >= 2 * baseline.MARGIN, f"seed {seed}: attention gains {gains}"
 
 
-def test_the_reference_model_aligns_on_every_calibrated_seed_and_position_alone_does_not():
+def test_the_reference_model_aligns_on_every_calibrated_seed_and_bahdanaus_and_position_alone_do_not():
+    """Notebook 5's decision (grader.mistakes.TRAINED_MISTAKES): only Luong's model clears the alignment bar."""
     from grader.hidden.cross_attention import ALIGNMENT_BAR
 
     for seed, models in baseline.load()["seeds"].items():
         moved = models["Luong"]["alignment"]
         assert moved["total"] >= 50 and moved["fraction"] >= ALIGNMENT_BAR + 0.1, f"seed {seed}: {moved}"
+        assert models["Bahdanau"]["alignment"]["fraction"] <= ALIGNMENT_BAR - 0.1, f"seed {seed}: {models['Bahdanau']}"
         assert models["no attention"]["alignment"]["fraction"] == 0.0  # no weights at all: no strict maximum
 
 

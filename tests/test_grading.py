@@ -1,7 +1,8 @@
 """Autograde the reference, the blank notebook, every alternative answer and every mistake, sandboxed.
 
 The edits are graded in bundles (grader.mistakes.bundles): mistakes share a submission only when no test cell can see
-two of them, so each still loses exactly its own cells; a bundle of alternatives must lose nothing.
+two of them, so each still loses exactly its own cells; a bundle of alternatives must lose nothing. The mistakes that
+need a second full training (grader.mistakes.TRAINED_MISTAKES) are left to `make examples`.
 """
 import functools
 
@@ -32,7 +33,7 @@ def graded(grade_as_class):
     def results(assignment):
         notebooks = {"reference": submissions.student_notebook(assignment, submissions.solution_sources(assignment))}
         notebooks.update({b.student: submissions.with_edits(*b.edits)
-                          for b in mistakes.bundles(mistakes.for_assignment(assignment))})
+                          for b in mistakes.bundles(mistakes.for_assignment(assignment, trained=False))})
         return grade_as_class(assignment, notebooks)
 
     return results

@@ -197,6 +197,41 @@ def test_cross_attention_reference_matches_keras_layers():
         np.testing.assert_allclose(ours[0], keras.ops.convert_to_numpy(context), atol=1e-5, err_msg=score)
 
 
+
+class Variable:
+    """A student's variable as a hidden check receives it (grader.remote.Remote.value)."""
+
+    def __init__(self, value):
+        self._value = value
+
+    def value(self):
+        return self._value
+
+
+def copying_translator(look_ahead: int):
+    """A translator that writes one word, then copies its source: every copied name moves one place. Its attention
+    from target word t falls on source word t - 1 + look_ahead (1: the neighbour of the word it writes)."""
+    def translate(sources, return_attention=False):
+        texts = ["oye " + s for s in sources]
+        weights = [np.eye(len(s.split()) + 2, len(s.split()), k=look_ahead - 1) for s in sources]  # (T+1, S)
+        return (texts, weights) if return_attention else texts
+
+    return translate
+
+
+@pytest.mark.parametrize("look_ahead", [0, 1])
+def test_alignment_check_sends_attention_on_a_neighbour_to_the_heatmap(look_ahead):
+    """The verdict of the TRAINED_MISTAKES choice, on a trained model's loss curves and the real test split."""
+    from grader import mistakes
+    from grader.hidden import cross_attention as x
+
+    (choose,) = [m for m in mistakes.TRAINED_MISTAKES if m.fails == ("test_alignment",)]
+    runs = Variable({"Bahdanau": {"initial_val_loss": 6.0, "val_loss": [3.0, 2.0]}})
+    passed, message = verdict(x.alignment.check, {"translate": copying_translator(look_ahead), "runs": runs,
+                                                  "choice": Variable("Bahdanau")})
+    assert passed == (look_ahead == 0), message
+    assert (choose.hint in message) == (look_ahead == 1), message
+
 def _decode_step(x_t, cache, W_q, W_k, W_v):
     from grader.hidden import at_scale as s
 

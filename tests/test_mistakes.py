@@ -6,7 +6,7 @@ from grader import cells, mistakes, submissions
 from grader.course import assignments
 
 UNTRAINED = frozenset().union(*mistakes.NEEDS_TRAINING.values())
-CATALOGUES = {"make examples": (mistakes.ALTERNATIVES + mistakes.MISTAKES, frozenset()),
+CATALOGUES = {"trained": (mistakes.ALTERNATIVES + mistakes.MISTAKES + mistakes.TRAINED_MISTAKES, frozenset()),
               "untrained": (mistakes.FAST_ALTERNATIVES + mistakes.FAST_MISTAKES, UNTRAINED)}
 
 
@@ -83,3 +83,23 @@ def test_mistakes_that_one_test_cell_sees_are_kept_apart():
     assert not mistakes.apart([scores, attention], UNTRAINED)
     assert mistakes.apart([luong, bahdanau], UNTRAINED)
     assert not mistakes.apart([encoding, block]) and mistakes.apart([encoding, block], UNTRAINED)
+
+
+def test_examples_that_do_not_lose_what_the_catalogue_says_are_reported():
+    from grader.autograde import Result
+
+    mistake = mistakes.MISTAKES[0]
+    lost = {cell: (0.0, 1.0) for cell in mistake.fails}
+    hinted = {mistake.fails[0]: f"AssertionError: {mistake.hint}"}
+
+    def graded(student, cells_, messages=None):
+        return Result(mistake.assignment, student, cells={"test_kept": (1.0, 1.0), **cells_}, messages=messages or {})
+
+    as_said = [graded("reference", {}), graded("blank", {"test_kept": (0.0, 1.0), **lost}),
+               graded(mistake.student, lost, hinted)]
+    assert mistakes.surprises(as_said) == []
+    assert mistakes.surprises([graded("reference", lost)]) == [f"{mistake.assignment} reference lost "
+                                                               f"{' '.join(sorted(lost))}, not nothing"]
+    (unhinted,) = mistakes.surprises([graded(mistake.student, lost)])
+    assert mistake.hint in unhinted
+    assert mistakes.surprises([graded("blank", lost)]) != []

@@ -15,6 +15,7 @@ import urllib.error
 import urllib.request
 import zipfile
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,23 +68,33 @@ def cache_dir() -> Path:
     return Path.home() / ".cache" / "attentionlab"
 
 
+@contextmanager
+def _replacing(target: Path, mode: str = "wb", check=None):
+    """A new file that takes the place of ``target`` when the block ends and ``check(its path)`` passes, readable by
+    the sandbox's user; on any error ``target`` is left as it was. Readers never see a half-written file."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = tempfile.NamedTemporaryFile(mode, dir=target.parent, suffix=".part", delete=False,
+                                      encoding=None if "b" in mode else "utf-8")
+    part = Path(tmp.name)
+    try:
+        with tmp:
+            yield tmp
+        if check:
+            check(part)
+        part.chmod(0o644)
+        os.replace(part, target)
+    finally:
+        part.unlink(missing_ok=True)
+
+
 def _download(url: str, target: Path) -> None:
     """Download ``url`` to ``target`` atomically, with a progress bar; verify first."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=target.parent, suffix=".part", delete=False) as tmp:
-        part = Path(tmp.name)
-        try:
-            with urllib.request.urlopen(url, timeout=30) as resp:
-                total = int(resp.headers.get("Content-Length") or 0) or None
-                with tqdm(total=total, unit="B", unit_scale=True, desc=FILENAME) as bar:
-                    for block in iter(lambda: resp.read(1 << 16), b""):
-                        tmp.write(block)
-                        bar.update(len(block))
-            tmp.close()
-            verify(part)
-            os.replace(part, target)
-        finally:
-            part.unlink(missing_ok=True)
+    with _replacing(target, check=verify) as tmp, urllib.request.urlopen(url, timeout=30) as resp:
+        total = int(resp.headers.get("Content-Length") or 0) or None
+        with tqdm(total=total, unit="B", unit_scale=True, desc=FILENAME) as bar:
+            for block in iter(lambda: resp.read(1 << 16), b""):
+                tmp.write(block)
+                bar.update(len(block))
 
 
 def fetch(path: str | Path | None = None, url: str = URL) -> Path:
@@ -164,12 +175,8 @@ def held_out_copy(zip_path: Path, folder: Path) -> Path:
         with zipfile.ZipFile(zip_path) as zf:
             lines = zf.read(MEMBER).decode("utf-8", errors="replace").splitlines()
         kept = [line for line in lines if split_of(normalise(line.split("\t")[0])) != "test"]
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder, suffix=".part", delete=False) as tmp:
-            with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
-                zf.writestr(zipfile.ZipInfo(MEMBER, date_time=(2000, 1, 1, 0, 0, 0)), "\n".join(kept) + "\n")
-        os.chmod(tmp.name, 0o644)  # readable by the sandbox's unprivileged user
-        os.replace(tmp.name, target)
+        with _replacing(target) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr(zipfile.ZipInfo(MEMBER, date_time=(2000, 1, 1, 0, 0, 0)), "\n".join(kept) + "\n")
     return target
 
 
@@ -273,18 +280,12 @@ def parsed(zip_path: Path, subset: Subset = Subset()) -> Corpus:
 
 
 def _keep(path: Path, record: dict) -> None:
-    """Write ``record`` to ``path`` atomically, readable by the sandbox's user; a read-only folder keeps nothing."""
-    part = None
+    """Write ``record`` to ``path`` atomically; a read-only folder keeps nothing."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".part", delete=False, encoding="utf-8") as tmp:
-            part = Path(tmp.name)
+        with _replacing(path, "w") as tmp:
             json.dump(record, tmp, ensure_ascii=False)
-        part.chmod(0o644)
-        os.replace(part, path)
     except OSError:
-        if part:
-            part.unlink(missing_ok=True)
+        pass
 
 
 def _from_json(record: dict, subset: Subset) -> Corpus:

@@ -386,6 +386,7 @@ def surprises(results) -> list[str]:
             found.append(f"{r.assignment} {r.student}: the feedback of {edit.fails[0]} lacks {edit.hint!r}")
     return found
 
+
 @dataclass(frozen=True)
 class Bundle:
     """Edits of one assignment graded as one submission, each in a cell of its own: it must lose exactly ``fails``."""

@@ -70,10 +70,10 @@ def test_split_is_deterministic_and_keeps_sources_together(corpus):
 
 
 def test_subset_matches_documented_filter(corpus):
-    assert 30_000 < len(corpus.train) < 40_000
-    assert 1_000 < len(corpus.test) < 3_000 and 1_000 < len(corpus.val) < 3_000
+    assert 15_000 < len(corpus.train) < 20_000
+    assert 800 < len(corpus.test) < 1_200 and 800 < len(corpus.val) < 1_200
     en_vocab, es_vocab = corpus.vocab
-    assert len(en_vocab) == len(es_vocab) == 2000
+    assert len(en_vocab) == len(es_vocab) == 1000
     for en, es in corpus.train[:500] + corpus.test:
         assert corpus.subset.length_ok(en) and corpus.subset.length_ok(es)
         assert set(en.split()) <= en_vocab and set(es.split()) <= es_vocab
@@ -169,12 +169,12 @@ def test_a_corrupt_parsed_file_is_parsed_again(real_zip, empty_cache):
     kept = data.parsed_file(real_zip)
     kept.parent.mkdir(parents=True)
     kept.write_text('{"train": [')
-    assert len(data.parsed(real_zip).train) > 30_000
-    assert len(json.loads(kept.read_text())["train"]) > 30_000
+    assert len(data.parsed(real_zip).train) > 15_000
+    assert len(json.loads(kept.read_text())["train"]) > 15_000
 
 
 def test_a_cache_folder_that_cannot_be_written_still_gives_the_corpus(real_zip, tmp_path, monkeypatch):
     (tmp_path / "a-file").write_text("")
     monkeypatch.setenv(data.ENV_CACHE, str(tmp_path / "a-file" / "cache"))
-    assert len(data.parsed(real_zip).train) > 30_000
+    assert len(data.parsed(real_zip).train) > 15_000
     assert list(tmp_path.iterdir()) == [tmp_path / "a-file"]

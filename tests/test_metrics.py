@@ -87,4 +87,4 @@ def test_attention_that_ignores_the_words_fails_the_alignment_bar():
     assert metrics.alignment(sources, hypotheses, perfect)["fraction"] == 1.0
     for name, attention in content_blind.items():
         score = metrics.alignment(sources, hypotheses, attention)
-        assert score["total"] > 100 and score["fraction"] < ALIGNMENT_BAR - 0.1, (name, score)
+        assert score["total"] > 50 and score["fraction"] < ALIGNMENT_BAR - 0.1, (name, score)

@@ -13,14 +13,12 @@ import hashlib
 import html
 import json
 import logging
-import multiprocessing
-import os
 import shutil
 import sys
 import tempfile
 import time
 import traceback
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,10 +28,9 @@ from tqdm.auto import tqdm
 
 from grader.course import NOTEBOOKS, ROOT, api, config, limits_for, notebook_of
 from grader.hidden import SetupError
-from grader.kernel import LOG as KERNEL_LOG
 from grader.preprocessors import OUTCOME, ReplayExecute, autograde_preprocessors, is_test
-from grader.sandbox import mode, share_cores
-from grader.worker import run_submission
+from grader.sandbox import mode
+from grader.worker import local_pool, run_submission, timed
 
 log = logging.getLogger(__name__)
 SUBMISSION_FILES = ("timestamp.txt", "submission_secret.txt")  # written by nbgrader's collect beside the notebook
@@ -305,30 +302,13 @@ def run_jobs(jobs: list[tuple[str, str, bytes]], workers: int = 1, scheduler: st
     if scheduler:
         yield from _on_dask(jobs, scheduler)
     elif workers > 1:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                                 initializer=start_worker, initargs=(workers,)) as pool:
+        with local_pool(workers) as pool:
             futures = {pool.submit(timed, *job): job for job in jobs}
             for future in as_completed(futures):
                 yield futures[future], *future.result()
     else:
         for job in jobs:
             yield job, *timed(*job)
-
-
-def start_worker(workers: int) -> None:
-    """In one of ``workers`` local worker processes: its share of the cores (sandbox.share_cores), and stderr
-    (TensorFlow's start-up lines, when a check imports Keras) to grader/kernel.log. The worker reports every error
-    in its outcome, which the coordinator logs."""
-    share_cores(workers)
-    log = os.open(KERNEL_LOG, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    os.dup2(log, sys.stderr.fileno())
-    os.close(log)
-
-
-def timed(assignment: str, student: str, submitted: bytes) -> tuple[dict, float]:
-    """run_submission with its wall time (what a worker process or a Dask worker runs)."""
-    start = time.monotonic()
-    return run_submission(assignment, student, submitted), time.monotonic() - start
 
 
 def _on_dask(jobs, scheduler: str):

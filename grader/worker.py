@@ -1,12 +1,18 @@
 """The worker's half of grading: rebuild one submission, run it in its sandbox, judge it. Data in, data out.
 
 It writes nothing outside its sandbox and touches no gradebook, so it can run in another process or on
-another machine (a Dask worker); the coordinator records what it returns (grader.autograde).
+another machine (a Dask worker); the coordinator records what it returns (grader.autograde). Local worker
+processes (local_pool) are forked from a server that has this module imported.
 """
 from __future__ import annotations
 
+import multiprocessing
+import os
+import sys
 import tempfile
+import time
 import traceback
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -15,7 +21,14 @@ from attentionlab.data import DataError
 from grader import sanitize
 from grader.course import NOTEBOOKS, config, data_for, notebook_of
 from grader.hidden import SetupError
+from grader.kernel import LOG as KERNEL_LOG
 from grader.preprocessors import VERDICTS, SandboxedExecute
+from grader.sandbox import share_cores
+
+# Local workers are forked from a server that has imported this module once (3 s a worker otherwise), and nothing
+# else: the coordinator may have started TensorFlow's threads, which a fork would copy half-alive.
+FORKSERVER = multiprocessing.get_context("forkserver")
+FORKSERVER.set_forkserver_preload([__name__])
 
 
 def run_submission(assignment: str, student: str, submitted: bytes) -> dict:
@@ -45,3 +58,28 @@ def run_submission(assignment: str, student: str, submitted: bytes) -> dict:
     except Exception as exc:  # a grader fault must still give this submission a row, and leave a trace
         return {"error": f"grading failed: {type(exc).__name__}: {exc}", "retry": True,
                 "trace": traceback.format_exc()}
+
+
+def timed(assignment: str, student: str, submitted: bytes) -> tuple[dict, float]:
+    """run_submission with its wall time (what a local worker process or a Dask worker runs)."""
+    start = time.monotonic()
+    return run_submission(assignment, student, submitted), time.monotonic() - start
+
+
+def local_pool(workers: int) -> ProcessPoolExecutor:
+    """``workers`` local worker processes, each started by start_worker with this process's environment as it is now."""
+    return ProcessPoolExecutor(workers, mp_context=FORKSERVER, initializer=start_worker,
+                               initargs=(workers, dict(os.environ)))
+
+
+def start_worker(workers: int, environ: dict[str, str]) -> None:
+    """In one of ``workers`` local worker processes: the coordinator's environment as it is now (the fork server
+    keeps the one it started with), its share of the cores (sandbox.share_cores), and stderr (TensorFlow's start-up
+    lines, when a check imports Keras) to grader/kernel.log. The worker reports every error in its outcome, which
+    the coordinator logs."""
+    os.environ.clear()
+    os.environ.update(environ)
+    share_cores(workers)
+    log = os.open(KERNEL_LOG, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    os.dup2(log, sys.stderr.fileno())
+    os.close(log)

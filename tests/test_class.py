@@ -124,3 +124,14 @@ def test_workers_keep_tensorflows_start_up_lines_off_the_terminal(grading_dir, c
     [result] = autograde.grade_class(nb2, ["quiet"], workers=2, regrade=True, progress=False)
     assert result.score == result.max_score > 0
     assert "oneDNN" not in capfd.readouterr().err
+
+
+def test_local_workers_take_the_coordinators_environment_as_it_is_now(monkeypatch):
+    from grader.worker import local_pool
+
+    with local_pool(2) as pool:  # the fork server now runs, with this environment
+        assert pool.submit(os.getenv, "ATTENTIONLAB_PROBE").result() is None
+    monkeypatch.setenv("ATTENTIONLAB_PROBE", "changed since")
+    with local_pool(2) as pool:
+        assert pool.submit(os.getenv, "ATTENTIONLAB_PROBE").result() == "changed since"
+        assert pool.submit(os.getenv, THREADS).result() == "1"  # its share of the two cores

@@ -1,6 +1,6 @@
 """The worker's half of grading: rebuild one submission, run it in its sandbox, judge it. Data in, data out.
 
-It writes nothing outside its sandbox and touches no gradebook, so it can run in another process or on
+run_submission writes nothing outside its sandbox and touches no gradebook, so it can run in another process or on
 another machine (a Dask worker); the coordinator records what it returns (grader.autograde). Local worker
 processes (local_pool) are forked from a server that has this module imported.
 """

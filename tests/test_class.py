@@ -132,6 +132,7 @@ def test_local_workers_take_the_coordinators_environment_as_it_is_now(monkeypatc
     with local_pool(2) as pool:  # the fork server now runs, with this environment
         assert pool.submit(os.getenv, "ATTENTIONLAB_PROBE").result() is None
     monkeypatch.setenv("ATTENTIONLAB_PROBE", "changed since")
+    monkeypatch.setenv(THREADS, "4")  # this process's budget, set after the fork server started
     with local_pool(2) as pool:
         assert pool.submit(os.getenv, "ATTENTIONLAB_PROBE").result() == "changed since"
-        assert pool.submit(os.getenv, THREADS).result() == "1"  # its share of the two cores
+        assert pool.submit(os.getenv, THREADS).result() == "2"  # each worker's share of the budget

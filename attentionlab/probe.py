@@ -91,9 +91,13 @@ def write(path, tree, arrays: dict[str, np.ndarray]) -> None:
 
 
 def read(path, max_bytes: int, dir_fd: int | None = None):
-    """(tree, arrays) of the message at ``path``: a regular file, no links, at most ``max_bytes`` unpacked."""
+    """(tree, arrays) of the message at ``path``: a regular file, no links, at most ``max_bytes`` unpacked.
+
+    Opened non-blocking, then checked with fstat before any read: a named pipe left in its place would otherwise
+    make the reader wait for a writer forever.
+    """
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=dir_fd)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dir_fd)
     except OSError as exc:
         raise MessageError(f"no reply ({exc.strerror})") from None
     with os.fdopen(fd, "rb") as fh:
@@ -119,8 +123,8 @@ def answer(request: str, reply: str) -> None:
     out: dict[str, np.ndarray] = {}
     try:
         target = _target(tree["target"], arrays)
-        if tree["target"].get("read"):  # the value itself (an answer to a question), not a call
-            result = {"value": encode(target, out)}
+        if tree["target"].get("read"):  # the value itself (an answer to a question, a dict of models), not a call
+            result = {"value": encode(target, out, keep=_keep if tree["target"].get("handles") else None)}
         else:
             args = decode(tree["args"], arrays, HANDLES.__getitem__, layers=True)
             kwargs = decode(tree["kwargs"], arrays, HANDLES.__getitem__, layers=True)

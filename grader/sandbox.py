@@ -10,14 +10,22 @@ Folder tree, at the same path inside and out (the kernel's sockets live in it)::
     root/            the grader's, not writable by the sandbox
       home/          the student's folder: its files, in a private memory file system; the kernel's working directory
       in/            requests of the hidden checks, read-only inside
-      out/           the kernel's replies and sockets, writable inside
-      kernel.log     the kernel's stderr
+      out/           the kernel's replies and sockets, writable inside: a memory file system of its own, bounded
+      kernel.log     the kernel's stderr (at most limits.file_bytes: the file size limit holds for it too)
+
+Every place the kernel can write (home/, /tmp, out/) is a file system of ``limits.disk_bytes``: a submission that
+fills one fills only its own, never the grader's disk. out/ is mounted by the grader, which needs root for that;
+graded as another user it stays a folder on the grader's disk, bounded per file only.
 """
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
+import secrets
 import shutil
+import stat
+import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass, replace
@@ -37,6 +45,7 @@ UID_LOCKS = Path(tempfile.gettempdir()) / "attentionlab-sandbox-uids"
 ENV_PASSED = ("LANG", "LC_ALL", "TF_CPP_MIN_LOG_LEVEL", "ATTENTIONLAB_SEED", "ATTENTIONLAB_QUIET",
               "ATTENTIONLAB_TRAIN_BATCHES")
 GiB = 1 << 30
+log = logging.getLogger(__name__)
 # CPU threads one graded kernel may use (unset: TensorFlow's and the BLAS libraries' defaults, every core). Set by
 # the grader when it runs submissions side by side: TensorFlow's default thread pools, one per kernel, then fight over
 # the cores (two Luong trainings side by side: 35 s an epoch each with the defaults, 26 s with one thread each).
@@ -52,7 +61,7 @@ class Limits:
     memory_bytes: int = 8 * GiB
     processes: int = 512
     file_bytes: int = 256 << 20
-    disk_bytes: int = 1 * GiB  # each of home/ and /tmp is a memory file system of this size
+    disk_bytes: int = 1 * GiB  # each of home/, /tmp and out/ is a memory file system of this size
     output_bytes: int = 2 << 20  # notebook outputs kept per submission
 
     def scaled(self, factor: float) -> "Limits":
@@ -103,6 +112,7 @@ class Sandbox:
         self.home, self.inbox, self.outbox = self.root / "home", self.root / "in", self.root / "out"
         for folder in (self.home, self.inbox, self.outbox):
             folder.mkdir()
+        self.bounded = os.geteuid() == 0 and _mount_tmpfs(self.outbox, limits.disk_bytes)
         self.log = self.root / "kernel.log"
         self.env = {"HOME": str(self.home), "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
                     "MPLBACKEND": "agg", "MPLCONFIGDIR": str(self.home / ".matplotlib"),
@@ -170,10 +180,64 @@ class Sandbox:
                 + (user or ["--"]) + self._rlimits() + argv)
 
     def cleanup(self) -> None:
-        shutil.rmtree(self.root, ignore_errors=True)
-        if self._uid_lock is not None:  # every process of the sandbox has ended: its user id is free again
-            os.close(self._uid_lock)
-            self._uid_lock = None
+        """Remove the folder tree, whatever the kernel left in it; the user id is released even if that fails."""
+        try:
+            if self.bounded:
+                subprocess.run(["umount", "--lazy", str(self.outbox)], capture_output=True, check=False)
+                self.bounded = False
+            remove_tree(self.root)
+        except Exception:  # noqa: BLE001 - nothing a submission leaves may stop the grading of the others
+            log.exception("could not remove the sandbox folder %s", self.root)
+        finally:
+            if self._uid_lock is not None:  # every process of the sandbox has ended: its user id is free again
+                os.close(self._uid_lock)
+                self._uid_lock = None
+
+
+def _mount_tmpfs(folder: Path, size: int) -> bool:
+    """Mount a memory file system of ``size`` bytes on ``folder`` (root only); whether it worked."""
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755,nosuid,nodev", "tmpfs", str(folder)],
+                          capture_output=True, check=False)
+    if done.returncode and not _MOUNT_FAILED:  # said once per process: the grading log stays readable
+        _MOUNT_FAILED.append(True)
+        log.warning("out/ stays on the grader's disk: mount failed: %s", done.stderr.decode(errors="replace").strip())
+    return done.returncode == 0
+
+
+_MOUNT_FAILED: list[bool] = []
+
+
+def remove_tree(root: Path) -> None:
+    """Remove ``root`` and everything in it, at any depth, without recursion or long paths: each folder found is
+    first moved up to be a direct child of ``root`` (shutil.rmtree recurses, and a deep tree outruns both Python's
+    recursion limit and the system's path length)."""
+    if not root.is_dir() or root.is_symlink():
+        root.unlink(missing_ok=True)
+        return
+    top = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    try:
+        pending, moved, tag = [entry.name for entry in os.scandir(top)], 0, secrets.token_hex(4)
+        while pending:
+            name = pending.pop()
+            if not stat.S_ISDIR(os.stat(name, dir_fd=top, follow_symlinks=False).st_mode):
+                os.unlink(name, dir_fd=top)  # a file, a link, a pipe
+                continue
+            os.chmod(name, 0o700, dir_fd=top)  # a folder closed by its owner (graded as the grader's own user)
+            folder = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=top)
+            try:
+                for entry in os.scandir(folder):
+                    if entry.is_dir(follow_symlinks=False):
+                        moved += 1
+                        pending.append(f".up-{tag}-{moved}")
+                        os.rename(entry.name, pending[-1], src_dir_fd=folder, dst_dir_fd=top)
+                    else:
+                        os.unlink(entry.name, dir_fd=folder)
+            finally:
+                os.close(folder)
+            os.rmdir(name, dir_fd=top)
+    finally:
+        os.close(top)
+    os.rmdir(root)
 
 
 def claim_uid() -> tuple[int, int]:

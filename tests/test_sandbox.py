@@ -162,3 +162,46 @@ def test_kernels_graded_side_by_side_get_their_share_of_the_cores(monkeypatch):
 def test_a_kernel_graded_alone_keeps_every_core(monkeypatch):
     monkeypatch.delenv(THREADS, raising=False)
     assert run("import os; print(os.environ.get('TF_NUM_INTRAOP_THREADS'))").strip() == "None"
+
+
+@AS_ROOT
+def test_out_is_a_bounded_file_system_of_its_own_not_the_graders_disk():
+    sandbox = Sandbox(Limits(disk_bytes=16 << 20))
+    try:
+        sandbox.give_to_sandbox()
+        code = (f"import os\ntotal = 0\ntry:\n    for i in range(8):\n"
+                f"        with open(os.path.join({str(sandbox.outbox)!r}, f'big{{i}}'), 'wb') as f:\n"
+                f"            f.write(bytes(8 << 20))\n        total += 8 << 20\nexcept OSError as e:\n"
+                f"    print(e.errno)\nprint(total >> 20)")
+        done = subprocess.run(sandbox.command([sys.executable, "-c", code]), capture_output=True, text=True,
+                              timeout=120)
+        assert done.stdout.split() == ["28", "16"], done.stdout + done.stderr  # the third 8 MiB file did not fit
+        assert os.statvfs(sandbox.outbox).f_blocks * os.statvfs(sandbox.outbox).f_frsize == 16 << 20
+    finally:
+        sandbox.cleanup()
+    assert not sandbox.root.exists()
+
+
+def test_cleanup_removes_any_tree_and_always_frees_the_user_id(monkeypatch):
+    from grader import sandbox as module
+
+    sandbox = Sandbox()
+    here = os.getcwd()
+    try:
+        os.chdir(sandbox.outbox)
+        for _ in range(3000):  # deeper than Python's recursion limit, longer than the system's path length
+            os.mkdir("d")
+            os.chdir("d")
+        os.mkfifo("pipe")
+        os.symlink("/etc/passwd", "link")
+        os.chmod(".", 0)
+    finally:
+        os.chdir(here)
+    sandbox.cleanup()
+    assert not sandbox.root.exists() and sandbox._uid_lock is None
+    broken = Sandbox()
+    monkeypatch.setattr(module, "remove_tree", lambda root: (_ for _ in ()).throw(RecursionError("deep")))
+    broken.cleanup()  # does not raise
+    assert broken._uid_lock is None
+    monkeypatch.undo()
+    module.remove_tree(broken.root)

@@ -27,6 +27,7 @@ from nbgrader.api import Gradebook, MissingEntry
 from tqdm.auto import tqdm
 
 from grader.course import NOTEBOOKS, ROOT, api, config, limits_for, notebook_of
+from grader.csp import protect_feedback
 from grader.hidden import SetupError
 from grader.preprocessors import OUTCOME, ReplayExecute, autograde_preprocessors, is_test
 from grader.sandbox import mode
@@ -34,7 +35,11 @@ from grader.worker import local_pool, run_submission, timed
 
 log = logging.getLogger(__name__)
 SUBMISSION_FILES = ("timestamp.txt", "submission_secret.txt")  # written by nbgrader's collect beside the notebook
-CSV_FIELDS = ("assignment", "student", "status", "score", "max_score", "lost", "mode", "seconds", "reason", "sha256")
+CSV_FIELDS = ("assignment", "student", "status", "score", "max_score", "lost", "mode", "seconds", "reason", "sha256",
+              "tries")
+# Runs of one submission that may end in a grader fault (an unexpected exception) before its ERROR is final: the
+# fault may be the submission's doing, and grading it again on every run would cost every run its time.
+MAX_FAULTS = 2
 
 
 @dataclass
@@ -49,8 +54,10 @@ class Result:
     notes: list[str] = field(default_factory=list)
     mode: str = field(default_factory=mode)
     seconds: float = 0.0
-    retry: bool = False  # an error of the grading set-up: the next run grades it again
-    fingerprint: str = ""  # of the submission this row grades (empty: grade it again)
+    retry: bool = False  # the next run grades it again (an error of the grading set-up, or an early grader fault)
+    fault: bool = False  # the error is an unexpected exception of the grader's (retried at most MAX_FAULTS times)
+    tries: int = 0  # runs of this submission that ended in an error the next run retries
+    fingerprint: str = ""  # of the submission this row grades
 
     @property
     def score(self) -> float:
@@ -68,7 +75,8 @@ class Result:
         """The grades.csv row."""
         return {"assignment": self.assignment, "student": self.student, "status": "ERROR" if self.error else "graded",
                 "score": f"{self.score:g}", "max_score": f"{self.max_score:g}", "lost": " ".join(self.lost()),
-                "mode": self.mode, "seconds": f"{self.seconds:.1f}", "reason": self.error or "", "sha256": self.fingerprint}
+                "mode": self.mode, "seconds": f"{self.seconds:.1f}", "reason": self.error or "", "sha256": self.fingerprint,
+                "tries": str(self.tries) if self.retry else ""}
 
 
 def _dir(step: str) -> Path:
@@ -160,15 +168,18 @@ def record_error(result: Result) -> None:
 
 
 def write_feedback(result: Result) -> None:
-    """nbgrader's HTML feedback; for a submission that could not be run, a page giving the reason."""
+    """nbgrader's HTML feedback; for a submission that could not be run, a page giving the reason. Either carries
+    a Content-Security-Policy that lets no script of the student's run (grader.csp)."""
+    page = _dir("feedback") / result.student / result.assignment / f"{notebook_of(result.assignment, NOTEBOOKS).stem}.html"
     if _autograded_notebook(result.assignment, result.student).is_file() and result.cells and not (
             result.error and not result.messages):
         if api().generate_feedback(result.assignment, result.student).get("success"):
+            page.write_text(protect_feedback(page.read_text(encoding="utf-8")), encoding="utf-8")
             return
-    page = _dir("feedback") / result.student / result.assignment / f"{notebook_of(result.assignment, NOTEBOOKS).stem}.html"
     page.parent.mkdir(parents=True, exist_ok=True)
-    page.write_text(f"<html><body><h1>{html.escape(result.assignment)}</h1><p>Your submission could not be graded: "
-                    f"{html.escape(result.error or '')}</p><p>Your instructor has been told.</p></body></html>")
+    page.write_text(protect_feedback(f"<html><head></head><body><h1>{html.escape(result.assignment)}</h1><p>Your "
+                                     f"submission could not be graded: {html.escape(result.error or '')}</p>"
+                                     "<p>Your instructor has been told.</p></body></html>"), encoding="utf-8")
 
 
 def submission(assignment: str, student: str) -> bytes | None:
@@ -197,6 +208,7 @@ def record(assignment: str, student: str, outcome: dict, seconds: float = 0.0, f
     try:
         if "error" in outcome:
             result.error, result.retry = outcome["error"], outcome.get("retry", True)
+            result.fault = outcome.get("fault", False)
             if outcome.get("trace"):
                 log.error("grading %s/%s failed:\n%s", assignment, student, outcome["trace"])
         else:
@@ -204,13 +216,28 @@ def record(assignment: str, student: str, outcome: dict, seconds: float = 0.0, f
     except Exception as exc:  # recording failed: still one row, retried next run
         log.error("recording %s/%s failed:\n%s", assignment, student, traceback.format_exc())
         result.error, result.retry = f"recording failed: {type(exc).__name__}: {exc}", True
+        result.fault = not isinstance(exc, OSError)  # a full disk is the set-up's; the rest may be the content's
     if result.error:
         record_error(result)
-    result.fingerprint = "" if result.retry else sha256
+    result.fingerprint = sha256
+    count_tries(result)
     update_csv([result])
     if feedback:
         write_feedback(result)
     return result
+
+
+def count_tries(result: Result) -> None:
+    """Count this run among the tries of its submission; a grader fault of the MAX_FAULTS-th run is final."""
+    if not result.retry:
+        return
+    before = rows().get((result.assignment, result.student), {})
+    same = before.get("sha256") == result.fingerprint and before.get("tries")
+    result.tries = (int(before["tries"]) if same else 0) + 1
+    if result.fault and result.tries >= MAX_FAULTS:
+        result.retry = False
+        result.error += (f" (failed on {result.tries} runs: final; see grader/kernel.log, fix the cause, then "
+                         "autograde --regrade)")
 
 
 def grade(assignment: str, student: str, feedback: bool = True) -> Result:
@@ -224,19 +251,24 @@ def grade(assignment: str, student: str, feedback: bool = True) -> Result:
     return record(assignment, student, outcome, time.monotonic() - start, feedback, sha256)
 
 
+def rows() -> dict[tuple[str, str], dict]:
+    """(assignment, student) -> its row of grades.csv."""
+    if not csv_path().is_file():
+        return {}
+    with csv_path().open(newline="") as fh:
+        return {(r["assignment"], r["student"]): r for r in csv.DictReader(fh)}
+
+
 def update_csv(results: list[Result]) -> None:
     """Replace the rows of these (assignment, student) pairs in grades.csv, keeping the others."""
     path = csv_path()
-    rows = {}
-    if path.is_file():
-        with path.open(newline="") as fh:
-            rows = {(r["assignment"], r["student"]): r for r in csv.DictReader(fh)}
-    rows.update({(r.assignment, r.student): r.row() for r in results})
+    rows_now = rows()
+    rows_now.update({(r.assignment, r.student): r.row() for r in results})
     tmp = path.with_suffix(".tmp")
     with tmp.open("w", newline="") as fh:
         writer = csv.DictWriter(fh, CSV_FIELDS)
         writer.writeheader()
-        writer.writerows(rows[k] for k in sorted(rows))
+        writer.writerows(rows_now[k] for k in sorted(rows_now))
     tmp.replace(path)
 
 
@@ -246,11 +278,8 @@ def submitted_students(assignment: str) -> list[str]:
 
 
 def finished(assignment: str) -> dict[str, str]:
-    """student -> fingerprint of the submission that grades.csv holds a final row for."""
-    if not csv_path().is_file():
-        return {}
-    with csv_path().open(newline="") as fh:
-        return {r["student"]: r["sha256"] for r in csv.DictReader(fh) if r["assignment"] == assignment and r.get("sha256")}
+    """student -> fingerprint of the submission that grades.csv holds a final row for (no tries pending)."""
+    return {s: r["sha256"] for (a, s), r in rows().items() if a == assignment and r.get("sha256") and not r.get("tries")}
 
 
 def to_grade(assignment: str, students: list[str] | None = None, regrade: bool = False) -> dict[str, str]:

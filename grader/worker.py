@@ -34,7 +34,8 @@ FORKSERVER.set_forkserver_preload([__name__])
 def run_submission(assignment: str, student: str, submitted: bytes) -> dict:
     """Outcome of one submission: the executed notebook, its verdicts and notes; or the error that stopped it.
 
-    ``retry`` marks errors of the grading set-up (data, baseline, a grader fault), which a later run retries.
+    ``retry`` marks errors a later run grades again: of the grading set-up (data, baseline), always; a ``fault``
+    (an unexpected exception, whose cause may be the submission) a bounded number of times (autograde.MAX_FAULTS).
     """
     try:
         data_for(assignment)
@@ -56,7 +57,7 @@ def run_submission(assignment: str, student: str, submitted: bytes) -> dict:
     except SetupError as exc:
         return {"error": str(exc), "retry": True}
     except Exception as exc:  # a grader fault must still give this submission a row, and leave a trace
-        return {"error": f"grading failed: {type(exc).__name__}: {exc}", "retry": True,
+        return {"error": f"grading failed: {type(exc).__name__}: {exc}", "retry": True, "fault": True,
                 "trace": traceback.format_exc()}
 
 

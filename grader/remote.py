@@ -55,9 +55,10 @@ class Remote:
     def __call__(self, *args, **kwargs):
         return self.kernel.call({"name": self.name}, args, kwargs)
 
-    def value(self):
-        """The variable's value, sent as data (answers to questions: numbers, strings, lists)."""
-        return self.kernel.call({"name": self.name, "read": True}, (), {})
+    def value(self, handles: bool = False):
+        """The variable's value, sent as data (answers to questions: numbers, strings, lists); with ``handles``, what
+        cannot be sent (a model) stays in the kernel and comes back as a :class:`RemoteObject`."""
+        return self.kernel.call({"name": self.name, "read": True, "handles": handles}, (), {})
 
     def __repr__(self):
         return self.name

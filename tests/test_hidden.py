@@ -199,12 +199,12 @@ def test_cross_attention_reference_matches_keras_layers():
 
 
 class Variable:
-    """A student's variable as a hidden check receives it (grader.remote.Remote.value)."""
+    """A student's variable as a hidden check receives it (grader.remote.Remote.value): models stay Keras objects."""
 
     def __init__(self, value):
         self._value = value
 
-    def value(self):
+    def value(self, handles=False):
         return self._value
 
 
@@ -221,16 +221,175 @@ def copying_translator(look_ahead: int):
 
 @pytest.mark.parametrize("look_ahead", [0, 1])
 def test_alignment_check_sends_attention_on_a_neighbour_to_the_heatmap(look_ahead):
-    """The verdict of the TRAINED_MISTAKES choice, on a trained model's loss curves and the real test split."""
+    """The verdict of the TRAINED_MISTAKES choice on translations of the real test split."""
+    from attentionlab import metrics
     from grader import mistakes
     from grader.hidden import cross_attention as x
 
     (choose,) = [m for m in mistakes.TRAINED_MISTAKES if m.fails == ("test_alignment",)]
-    runs = Variable({"Bahdanau": {"initial_val_loss": 6.0, "val_loss": [3.0, 2.0]}})
-    passed, message = verdict(x.alignment.check, {"translate": copying_translator(look_ahead), "runs": runs,
-                                                  "choice": Variable("Bahdanau")})
-    assert passed == (look_ahead == 0), message
-    assert (choose.hint in message) == (look_ahead == 1), message
+    sources, _ = metrics.group_references(x._corpus().test)
+    texts, attention = copying_translator(look_ahead)(sources, return_attention=True)
+    if look_ahead == 0:
+        assert x.judge_alignment(sources, texts, attention).startswith("Alignment:")
+    else:
+        with pytest.raises(AssertionError, match=choose.hint):
+            x.judge_alignment(sources, texts, attention)
+
+
+# ---------------------------------------------------------------- notebook 5: the grader's own decoding
+
+NB5_SENTENCES = ["tom saw mary in boston .", "i have 3 books .", "where is the big red house ?", "mary"]
+
+
+@pytest.fixture(scope="module")
+def nb5():
+    """The namespace of notebook 5's reference answers, and its alternative decoders (grader.mistakes)."""
+    import keras
+    from keras import layers, ops
+
+    from attentionlab import seq2seq
+    from grader import mistakes, submissions
+
+    def namespace(*edits):
+        found = {"np": np, "keras": keras, "layers": layers, "ops": ops, "seq2seq": seq2seq}
+        answers = submissions.answers_with(*edits) if edits else submissions.solution_sources(mistakes.NB5)
+        for grade_id in ("scores", "cross_attention", "luong_decoder", "bahdanau_decoder"):
+            exec(answers[grade_id], found)
+        return found
+
+    alternatives = {e.name: e for e in mistakes.FAST_ALTERNATIVES if e.assignment == mistakes.NB5}
+    return {"reference": namespace(), **{name: namespace(alternatives[name])
+                                        for name in ("luong-state-first", "bahdanau-context-first")}}
+
+
+def seq2seq_model(namespace, name, src_vocab, tgt_vocab, embedding_dim=6, units=8, seed=1):
+    """notebook 5's attention_model(name) at other sizes, with random weights large enough to decode peaked."""
+    import keras
+
+    from attentionlab import checks, seq2seq
+
+    keras.utils.set_random_seed(seed)
+    if name == "Luong":
+        encoder = seq2seq.Encoder(len(src_vocab), embedding_dim, units)
+        decoder = namespace["LuongDecoder"](len(tgt_vocab), embedding_dim, units, score="general")
+    else:
+        encoder = seq2seq.BiEncoder(len(src_vocab), embedding_dim, units)
+        decoder = namespace["BahdanauDecoder"](len(tgt_vocab), embedding_dim, units)
+    model = seq2seq.Seq2Seq(encoder, decoder, src_vocab, tgt_vocab)
+    model.translate(["tom saw"])  # builds the weights
+    checks.randomise_weights(model, seed=seed, scale=1.0)
+    return model
+
+
+@pytest.mark.parametrize("name, decoders", [("Luong", "reference"), ("Luong", "luong-state-first"),
+                                            ("Bahdanau", "reference"), ("Bahdanau", "bahdanau-context-first")])
+def test_numpy_decoding_is_keras_translate(nb5, name, decoders):
+    """The grader's greedy decoding gives Keras' translations and attention, in the one reading of the weights that
+    matches the decoder's join orders."""
+    from attentionlab import text
+    from grader.hidden import forward
+
+    pairs = [(s, s.replace("the", "la")) for s in NB5_SENTENCES] + [("a b c d e f", "g h i j k l m n")]
+    src_vocab, tgt_vocab = text.Vocab(s for s, _ in pairs), text.Vocab(t for _, t in pairs)
+    model = seq2seq_model(nb5[decoders], name, src_vocab, tgt_vocab)
+    texts, attention = model.translate(NB5_SENTENCES, return_attention=True)
+    matching = []
+    for reading in forward.readings(name, model.get_weights(), src_vocab, tgt_vocab):
+        ours, weights, _ = reading.translate(NB5_SENTENCES, src_vocab, tgt_vocab)
+        if ours == texts:
+            assert all(w.shape == np.shape(a) for w, a in zip(weights, attention))
+            for w, a in zip(weights, attention):
+                np.testing.assert_allclose(w, a, atol=1e-5)
+            matching.append(reading.orders)
+    assert len(matching) == 1 and len(set(texts)) > 1, (matching, texts)
+    assert forward.readings("Bahdanau" if name == "Luong" else "Luong", model.get_weights(), src_vocab, tgt_vocab) == []
+
+
+@pytest.fixture(scope="module")
+def course_model(nb5):
+    """An untrained Luong model on the course's vocabularies (small sizes): what the hidden checks read."""
+    from attentionlab import text
+    from grader.hidden import cross_attention as x
+
+    corpus = x._corpus()
+    vocabs = text.Vocab(en for en, _ in corpus.train), text.Vocab(es for _, es in corpus.train)
+    return seq2seq_model(nb5["reference"], "Luong", *vocabs, embedding_dim=4, units=8, seed=2), corpus
+
+
+def lookup_translator(corpus):
+    """The attack: the Spanish of the most similar training sentence, attention made up to point at copied words."""
+    train = list(dict(corpus.train).items())
+    words = sorted({w for en, _ in train for w in en.split()})
+    index = {w: i for i, w in enumerate(words)}
+
+    def bag(sentences):
+        out = np.zeros((len(sentences), len(words)))
+        for row, s in enumerate(sentences):
+            out[row, [index[w] for w in s.split() if w in index]] = 1
+        return out
+
+    known = bag([en for en, _ in train])
+
+    def translate(sources, return_attention=False):
+        ours = bag(sources)
+        common = ours @ known.T
+        best = (common / (ours.sum(1, keepdims=True) + known.sum(1) - common)).argmax(1)
+        texts = [train[i][1] for i in best]
+        weights = [np.array([[float(w == s) for s in source.split()] for w in text.split() + ["[end]"]])
+                   for source, text in zip(sources, texts)]
+        return (texts, weights) if return_attention else texts
+
+    return translate
+
+
+def replacing(translate, fake, replaced):
+    """``translate``, whose output on the sentences ``replaced`` picks is ``fake``'s."""
+    def wrapped(sources, return_attention=False):
+        texts, weights = (list(x) for x in translate(sources, return_attention=True))
+        for i, s in enumerate(sources):
+            if replaced(s):
+                (texts[i],), (weights[i],) = fake([s], return_attention=True)
+        return (texts, weights) if return_attention else texts
+
+    return wrapped
+
+
+def nb5_verdicts(translate, model, choice="Luong"):
+    from grader.hidden import cross_attention as x
+
+    names = {"translate": translate, "models": Variable({choice: model}), "choice": Variable(choice)}
+    return [verdict(check.check, names) for check in (x.bleu_gate, x.alignment)]
+
+
+def test_nb5_checks_score_the_handed_in_model_not_its_translate(course_model):
+    """An untrained model fails on its own merits; a lookup, or the model with some of its output replaced, fails
+    because its translations are not the model's."""
+    from grader.hidden import cross_attention as x
+
+    model, corpus = course_model
+    (bleu_passed, bleu), (aligned, alignment) = nb5_verdicts(model.translate, model)
+    assert not bleu_passed and "does not beat the no-attention baseline" in bleu
+    assert not aligned and "too few to judge" in alignment
+    lookup = lookup_translator(corpus)
+    names = {"tom", "mary", "3"}
+    for attack in (lookup, replacing(model.translate, lookup, lambda s: bool(names & set(s.split()))),
+                   replacing(model.translate, lambda s, return_attention: ([model.translate(s)[0]], [np.eye(3)]),
+                             lambda s: "tom" in s)):
+        assert nb5_verdicts(attack, model) == [(False, x.NOT_THE_MODEL)] * 2
+
+
+def test_nb5_checks_name_the_handed_in_model(course_model):
+    from grader.hidden import cross_attention as x
+
+    model, _ = course_model
+    for passed, message in nb5_verdicts(model.translate, model, choice="Transformer"):
+        assert not passed and '"Luong" or "Bahdanau"' in message
+    for passed, message in nb5_verdicts(model.translate, model, choice="Bahdanau"):
+        assert not passed and "models[" in message
+    names = {"translate": model.translate, "models": Variable({"Luong": [1, 2]}), "choice": Variable("Luong")}
+    assert not verdict(x.alignment.check, names)[0]
+    assert "Keep `models`" in verdict(x.alignment.check, names)[1]
+
 
 def _decode_step(x_t, cache, W_q, W_k, W_v):
     from grader.hidden import at_scale as s
@@ -266,7 +425,7 @@ def test_at_scale_checks_pass_on_the_references():
         return s.attention(Q, np.repeat(K, Q.shape[1] // K.shape[1], 1), np.repeat(V, Q.shape[1] // K.shape[1], 1))
 
     s.fit_exponent_values(lambda n, y: np.polyfit(np.log(n), np.log(y), 1)[0])
-    for check in (s.flash_values, s.flash_causal, s.flash_long):
+    for check in (s.flash_values, s.flash_causal):  # flash_memory needs a kernel to measure: test_hostile_models.py
         check(flash)
     s.decode_values(_decode_step)
     s.gqa_values(gqa)

@@ -217,3 +217,85 @@ def test_without_bubblewrap_grading_still_runs_and_says_so(grading_dir, monkeypa
     result = autograde.grade(NB1, "no-bwrap", feedback=False)
     assert (result.score, result.mode, result.error) == (14, "unsandboxed", None)
     assert "unsandboxed" in autograde.table([result])
+
+
+# ---------------------------------------------------------------- notebook 5: a translate that is not the model
+
+NB5 = "05_cross_attention"
+NOT_THE_MODEL = "Hand in `translate = models[choice].translate`"
+LOOKUP = """_pairs = list(dict(corpus.train).items())
+_words = {w: i for i, w in enumerate(sorted({w for en, _ in _pairs for w in en.split()}))}
+
+
+def _bag(sentences):
+    out = np.zeros((len(sentences), len(_words)), "float32")
+    for row, s in enumerate(sentences):
+        out[row, [_words[w] for w in s.split() if w in _words]] = 1
+    return out
+
+
+_known = _bag([en for en, _ in _pairs])
+
+
+def lookup(sources, return_attention=False):
+    ours = _bag(sources)
+    common = ours @ _known.T
+    best = (common / (ours.sum(1, keepdims=True) + _known.sum(1) - common)).argmax(1)
+    texts = [_pairs[i][1] for i in best]
+    weights = [np.array([[float(w == s) for s in source.split()] for w in text.split() + ["[end]"]])
+               for source, text in zip(sources, texts)]
+    return (texts, weights) if return_attention else texts
+"""
+FORGED_RUNS = 'runs = {name: {**run, "val_loss": [0.1 * run["initial_val_loss"]]} for name, run in runs.items()}\n'
+REPLACING = """_model = models[choice].translate
+
+
+def translate(sources, return_attention=False):
+    texts, weights = (list(x) for x in _model(sources, return_attention=True))
+    for i, source in enumerate(sources):
+        if {"tom", "mary"} & set(source.split()):
+            (texts[i],), (weights[i],) = lookup([source], return_attention=True)
+    return (texts, weights) if return_attention else texts
+"""
+
+
+def nb5_with(code: str) -> nbformat.NotebookNode:
+    """Notebook 5 with the reference answers and ``code`` run after the cell that hands in the model."""
+    nb = submissions.student_notebook(NB5, submissions.solution_sources(NB5))
+    index = next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == "choose")
+    nb.cells.insert(index + 1, nbformat.v4.new_code_cell(code))
+    return nb
+
+
+# A nearest-training-sentence lookup with attention made up to point at copied words; the same with a forged training
+# history; the model's own translate with some of its output replaced by the lookup's.
+NB5_CASES = {"nb5-lookup": LOOKUP + "translate = lookup\n", "nb5-forged-runs": LOOKUP + FORGED_RUNS + "translate = lookup\n",
+             "nb5-replaced": LOOKUP + REPLACING}
+
+
+@pytest.fixture(scope="module")
+def nb5_graded(grade_as_class):
+    """The notebook-5 attacks, graded as one class; the models train on two batches (what is judged needs no more)."""
+    from attentionlab.seq2seq import SMOKE
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(SMOKE, "2")
+        return grade_as_class(NB5, {"nb5-reference": nb5_with("print(choice)"),
+                                    **{name: nb5_with(code) for name, code in NB5_CASES.items()}})
+
+
+@pytest.mark.training
+@pytest.mark.parametrize("name", NB5_CASES)
+def test_a_translate_that_is_not_the_handed_in_model_scores_nothing(nb5_graded, name):
+    result = nb5_graded[name]
+    assert result.error is None and set(result.lost()) == {"test_bleu_gate", "test_alignment"}, result.messages
+    for cell in result.lost():
+        assert NOT_THE_MODEL in result.messages[cell], result.messages[cell]
+
+
+@pytest.mark.training
+def test_the_untrained_reference_is_read_through_its_kernel_and_fails_on_its_merits(nb5_graded):
+    result = nb5_graded["nb5-reference"]
+    assert result.error is None and set(result.lost()) == {"test_bleu_gate", "test_alignment"}, result.messages
+    assert "does not beat the no-attention baseline" in result.messages["test_bleu_gate"]
+    assert "too few to judge" in result.messages["test_alignment"] and NOT_THE_MODEL not in str(result.messages)

@@ -126,20 +126,31 @@ def cmd_publish(args) -> int:
 
 
 def cmd_collect(args) -> int:
-    """Collect the submissions of an assignment from the exchange and autograde the new ones, sandboxed."""
+    """Collect the submissions of an assignment from the exchange and autograde the new ones, sandboxed; list the
+    inbound's folders refused (kept in refused.csv)."""
     from grader import exchange
 
-    students = exchange.collect(args.assignment)
+    students, refused = exchange.collect(args.assignment)
     print(f"collected {len(students)} new or changed submission(s) of {args.assignment}")
+    if refused:
+        print(f"refused {len(refused)} folder(s) of the inbound: not copied, not graded "
+              f"(listed in {exchange.refused_path()}):")
+        for r in refused:
+            print(f"  {exchange.inbound.shown(r.folder)}: {r.reason}")
     return cmd_autograde(args)
 
 
 def cmd_return(args) -> int:
-    """Put the graded students' feedback in the exchange, for each student to fetch their own."""
+    """Put each graded student's feedback in the exchange, for each student to fetch their own; list who was
+    skipped and why (the others get theirs)."""
     from grader import exchange
 
-    exchange.return_feedback(args.assignment)
-    print(f"feedback of {args.assignment} released to {exchange.root()}")
+    released, skipped = exchange.return_feedback(args.assignment)
+    print(f"feedback of {args.assignment} released to {exchange.root()} for {len(released)} student(s)")
+    if skipped:
+        print(f"skipped {len(skipped)} student(s), whose feedback is not in the exchange:")
+        for student, why in skipped.items():
+            print(f"  {student}: {why}")
     return 0
 
 

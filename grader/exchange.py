@@ -7,14 +7,21 @@ check of the exchange itself; this module adds those two and runs the rest throu
 """
 from __future__ import annotations
 
+import csv
+import shutil
 import stat
+import tempfile
 from pathlib import Path
 
-from grader.course import api, config
+from grader import inbound
+from grader.course import NOTEBOOKS, ROOT, api, config, notebook_of
+from grader.inbound import Refusal, Submission
 from grader.release import GradingError, checked
+from grader.submissions import submitted_dir
 
 ENV = "ATTENTIONLAB_EXCHANGE"  # where the exchange is (grader/nbgrader_config.py); on a hub, where every user reaches
 MODE = 0o777  # every student writes to the inbound folder; nbgrader's own release makes it so too
+REFUSED_FIELDS = ("assignment", "folder", "student", "reason", "first_refused")
 
 
 def root() -> Path:
@@ -71,21 +78,125 @@ def published() -> set[str]:
     return {p.name for p in outbound.iterdir() if p.is_dir()} if outbound.is_dir() else set()
 
 
-def collect(assignment: str) -> list[str]:
-    """Copy the newest submission of every student from the exchange into the submitted folder.
+def collect(assignment: str) -> tuple[list[str], list[Refusal]]:
+    """Copy each student's newest acceptable submission from the inbound into the submitted folder (grader/inbound.py
+    says what is acceptable); returns the students whose submission is new or changed, and the folders refused."""
+    ready()
+    notebook = notebook_of(assignment, NOTEBOOKS).name
+    try:
+        found, refused = inbound.newest(str(inbound_path()), assignment, notebook)
+    except OSError as exc:
+        raise GradingError(f"Cannot collect from {inbound_path()}: {exc}. Publish the assignment (python -m grader "
+                           f"publish {assignment}) to create it.") from None
+    record_refused(assignment, refused)
+    return [s for s, sub in sorted(found.items()) if store(assignment, sub)], refused
 
-    Returns the students whose submission is new or changed.
-    """
-    from grader.autograde import fingerprint, submitted_students
+
+def inbound_path() -> Path:
+    """The exchange's folder students submit to."""
+    return root() / config().CourseDirectory.course_id / "inbound"
+
+
+def store(assignment: str, sub: Submission) -> bool:
+    """Make ``sub`` the student's submitted folder (unless it is already); whether it changed."""
+    dest = submitted_dir() / sub.student / assignment
+    if dest.is_dir() and {p.name: p.read_bytes() for p in dest.iterdir() if p.is_file()} == sub.files:
+        return False
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".collecting-", dir=dest.parent))
+    for name, content in sub.files.items():
+        (staging / name).write_bytes(content)
+    shutil.rmtree(dest, ignore_errors=True)
+    staging.rename(dest)
+    return True
+
+
+def refused_path() -> Path:
+    """refused.csv, beside grades.csv: the inbound's folders collect refused, for the instructor."""
+    from grader.autograde import csv_path
+
+    return csv_path().with_name("refused.csv")
+
+
+def cell(text: str) -> str:
+    """A CSV cell a spreadsheet shows as text, never as a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+def record_refused(assignment: str, refused: list[Refusal]) -> None:
+    """Add this collect's refusals to refused.csv (one row per folder, with when collect first refused it)."""
+    path, rows = refused_path(), {}
+    if path.is_file():
+        with path.open(newline="") as fh:
+            rows = {(r["assignment"], r["folder"]): r for r in csv.DictReader(fh)}
+    moment = f"{inbound.now():%Y-%m-%d %H:%M:%S} UTC"
+    for r in refused:
+        key = (assignment, cell(inbound.shown(r.folder)))
+        rows[key] = {"assignment": assignment, "folder": key[1], "student": cell(inbound.shown(r.student)),
+                     "reason": cell(r.reason), "first_refused": rows.get(key, {}).get("first_refused", moment)}
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, REFUSED_FIELDS)
+        writer.writeheader()
+        writer.writerows(rows[k] for k in sorted(rows))
+    tmp.replace(path)
+
+
+def return_feedback(assignment: str) -> tuple[list[str], dict[str, str]]:
+    """Put each graded student's feedback in the exchange, where only that student can find it, one student at a
+    time: a broken submission holds back no one else. Returns the students served and {student: why skipped}."""
+    from grader.autograde import csv_path
 
     ready()
-    before = {s: fingerprint(assignment, s) for s in submitted_students(assignment)}
-    checked(api().collect(assignment), f"collect {assignment}")
-    return [s for s in submitted_students(assignment) if before.get(s) != fingerprint(assignment, s)]
+    rows = {}
+    if csv_path().is_file():
+        with csv_path().open(newline="") as fh:
+            rows = {r["student"]: r for r in csv.DictReader(fh) if r["assignment"] == assignment}
+    course, released, skipped = api(), [], {}
+    for student in students_of(assignment, rows):
+        why = unreturnable(assignment, student, rows.get(student))
+        if why is None:
+            done = course.release_feedback(assignment, student)
+            why = None if done.get("success") else f"nbgrader failed: {last_line(done)}"
+        if why:
+            skipped[student] = why
+        else:
+            released.append(student)
+    return released, skipped
 
 
-def return_feedback(assignment: str) -> None:
-    """Put every graded student's feedback in the exchange, where only that student can find it."""
-    ready()
-    checked(api().release_feedback(assignment), f"release_feedback {assignment}")
+def feedback_folder(assignment: str, student: str) -> Path:
+    """Where the student's feedback page of ``assignment`` is."""
+    return ROOT / config().CourseDirectory.feedback_directory / student / assignment
 
+
+def students_of(assignment: str, rows: dict) -> list[str]:
+    """Students with a submission, a grade or a feedback page of ``assignment``."""
+    from grader.autograde import submitted_students
+
+    pages = (ROOT / config().CourseDirectory.feedback_directory).glob(f"*/{assignment}")
+    return sorted({*submitted_students(assignment), *rows, *(p.parent.name for p in pages)})
+
+
+def unreturnable(assignment: str, student: str, row: dict | None) -> str | None:
+    """Why the student's feedback cannot be returned now, naming the fix; None if it can."""
+    from grader.autograde import fingerprint
+
+    folder = feedback_folder(assignment, student)
+    regrade = f"python -m grader autograde {assignment} {student} --regrade"
+    if row is None or not any(folder.glob("*.html")):
+        return f"not graded yet: run `{regrade}`, then return again"
+    if row["status"] == "ERROR":
+        return f"its grading ended in an ERROR ({row['reason']}): review it, run `{regrade}`, then return again"
+    if row["sha256"] != fingerprint(assignment, student):
+        return f"collected again since it was graded: run `{regrade}`, then return again"
+    missing = [name for name in inbound.KEPT if not (folder / name).is_file()]
+    if missing:
+        return f"its feedback has no {' or '.join(missing)}: it did not come through the exchange, so no student can fetch it"
+    return None
+
+
+def last_line(result: dict) -> str:
+    """The last line of an NbGraderAPI result's error or log."""
+    lines = (result.get("error") or result.get("log") or "no message").strip().splitlines()
+    return lines[-1] if lines else "no message"

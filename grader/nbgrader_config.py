@@ -6,6 +6,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the grader package is not installed: students' kernels must not import it
 
+from grader.inert import Inert  # noqa: E402
 from grader.preprocessors import autograde_preprocessors  # noqa: E402
 
 c = get_config()  # noqa: F821 (provided by traitlets)
@@ -23,6 +24,8 @@ c.CourseDirectory.db_url = f"sqlite:///{ROOT / 'grader' / 'gradebook.db'}"
 # every user reaches. Fetched assignments go to work/, so nobody edits the tracked notebooks/.
 c.Exchange.root = os.environ.get("ATTENTIONLAB_EXCHANGE", str(ROOT / "grader" / "exchange"))
 c.Exchange.assignment_dir = str(ROOT / "work")
+# The formgrader's and `nbgrader collect`'s collect is the course's: it trusts nothing in the inbound (grader/inbound.py).
+c.ExchangeFactory.collect = "grader.exchange.Collect"
 
 # Training cells need far more than nbgrader's default 30 s per cell.
 c.Execute.timeout = 1800
@@ -30,6 +33,9 @@ c.Execute.kernel_name = "attentionlab"
 c.Execute.interrupt_on_timeout = True
 # Students' kernels run in a sandbox; hidden checks decide in the grader (grader/preprocessors.py).
 c.Autograde.autograde_preprocessors = autograde_preprocessors()
+# Every HTML view of a notebook (formgrader, feedback) first makes student content inert (grader/inert.py), also in
+# notebooks autograded before that step existed.
+c.HTMLExporter.preprocessors = [Inert]
 
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"

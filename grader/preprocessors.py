@@ -25,6 +25,7 @@ from traitlets import Unicode
 
 from grader import hidden
 from grader.course import KERNEL, data_for, limits_for
+from grader.inert import Inert
 from grader.kernel import LOG
 from grader.remote import Kernel, KernelGone, Remote
 from grader.sandbox import Sandbox, SandboxKernelManager
@@ -186,9 +187,9 @@ class SaveVerdicts(SaveAutoGrades):
 
 def autograde_preprocessors(execute: type = None) -> list[type]:
     """nbgrader's autograde pipeline with SandboxedExecute (or ``execute``) and SaveVerdicts in place of Execute
-    and SaveAutoGrades."""
+    and SaveAutoGrades, and Inert right after the execution: the stored notebook runs nothing in a browser."""
     from nbgrader.converters.autograde import Autograde
 
-    swap = {Execute: execute or SandboxedExecute, SaveAutoGrades: SaveVerdicts}
+    swap = {Execute: [execute or SandboxedExecute, Inert], SaveAutoGrades: [SaveVerdicts]}
     default = Autograde.class_traits()["autograde_preprocessors"].make_dynamic_default()
-    return [swap.get(step, step) for step in default]
+    return [kept for step in default for kept in swap.get(step, [step])]

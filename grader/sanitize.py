@@ -9,6 +9,7 @@ written in a note at the top of the notebook, which the feedback shows.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import nbformat
@@ -56,10 +57,25 @@ def _match(release_cell, cells: list[dict], used: set[int]) -> int | None:
     return None
 
 
+def _code(value) -> str:
+    """``value`` (student-controlled) as a markdown code span, on one line and cut at 80 characters: markdown shows
+    it as typed, never as HTML or markdown (a span is closed only by a run of backticks as long as its own)."""
+    text = " ".join((value if isinstance(value, str) else repr(value)).split())[:80]
+    fence = "`" * (max(map(len, re.findall("`+", text)), default=0) + 1)
+    pad = " " if not text or text[0] == "`" or text[-1] == "`" else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def _shown(value) -> str:
+    """A metadata value in a note: numbers, booleans and None as they are, anything else as code."""
+    return repr(value) if value is None or isinstance(value, (bool, int, float)) else _code(repr(value))
+
+
 def _changes(release_cell, cell: dict) -> list[str]:
     theirs, ours = _nbgrader(cell), release_cell.metadata.get("nbgrader", {})
     keys = ("grade_id", "grade", "solution", "locked", "points", "task")
-    return [f"{k} {theirs.get(k)!r} (release: {ours.get(k)!r})" for k in keys if theirs.get(k) != ours.get(k)]
+    return [f"{k} {_shown(theirs.get(k))} (release: {_shown(ours.get(k))})" for k in keys
+            if theirs.get(k) != ours.get(k)]
 
 
 def rebuild(path: Path, release: Path) -> tuple[nbformat.NotebookNode, list[str]]:
@@ -81,13 +97,13 @@ def rebuild(path: Path, release: Path) -> tuple[nbformat.NotebookNode, list[str]
             if release_cell.metadata.get("nbgrader", {}).get("solution"):
                 release_cell.source = _source(cell)
             if "nbgrader" in release_cell.metadata and _changes(release_cell, cell):
-                notes.append(f"The metadata of `{name}` was changed ({'; '.join(_changes(release_cell, cell))}); "
+                notes.append(f"The metadata of {_code(name)} was changed ({'; '.join(_changes(release_cell, cell))}); "
                              "it was restored from the release.")
             placed[r] = len(out)
             out.append(release_cell)
         elif cell.get("cell_type") in ("code", "markdown", "raw"):
             if _nbgrader(cell).get("grade_id"):
-                notes.append(f"An extra copy of the graded cell `{_nbgrader(cell)['grade_id']}` was kept as "
+                notes.append(f"An extra copy of the graded cell {_code(_nbgrader(cell)['grade_id'])} was kept as "
                              "ordinary code; the first copy is graded.")
             maker = {"code": nbformat.v4.new_code_cell, "markdown": nbformat.v4.new_markdown_cell,
                      "raw": nbformat.v4.new_raw_cell}[cell["cell_type"]]
@@ -101,7 +117,7 @@ def rebuild(path: Path, release: Path) -> tuple[nbformat.NotebookNode, list[str]
             placed[r] = position
             name = release_cell.metadata.get("nbgrader", {}).get("grade_id")
             if name:
-                notes.append(f"The cell `{name}` was missing; it was restored from the release"
+                notes.append(f"The cell {_code(name)} was missing; it was restored from the release"
                              + (" with no answer." if release_cell.metadata.nbgrader.get("solution") else "."))
     nb.cells = out
     return nb, notes

@@ -1,0 +1,86 @@
+"""Content-Security-Policies for the pages that show student content: the second wall behind grader.inert.
+
+Both forbid inline scripts other than the page template's own (allowed by their SHA-256), so markup that got past
+the sanitiser runs nothing:
+
+- the feedback page (a standalone file a student opens anywhere) carries its policy in a ``<meta>`` tag, with the
+  MathJax configuration as a hashed script (nbgrader's template configures MathJax in a block MathJax would ``eval``,
+  which the policy refuses: without it ``$…$`` formulas would stay raw TeX);
+- the formgrader's submission view (the instructor's Jupyter origin) gets it as a header from :class:`SubmissionPolicy`,
+  a server extension `make lab` loads (grader/jupyter_server_config.py), computed per page from the inline scripts
+  and handlers of nbgrader's template (everything before the notebook). Scripts come only from the formgrader's static
+  folder, not from the whole origin, which serves files students submitted. JupyterLab's own pages keep Jupyter's
+  default policy.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+
+from tornado.web import OutputTransform
+
+MATHJAX = "https://cdnjs.cloudflare.com/ajax/libs/mathjax/"  # nbconvert's MathJax 2 loader and what it loads
+MATHJAX_CONFIG = ('window.MathJax = {tex2jax: {inlineMath: [["$", "$"], ["\\\\(", "\\\\)"]], '
+                  'displayMath: [["$$", "$$"], ["\\\\[", "\\\\]"]], processEscapes: true, processEnvironments: true}, '
+                  'TeX: {equationNumbers: {autoNumber: "AMS", useLabelIds: true}}, displayAlign: "center", '
+                  'messageStyle: "none"};')
+INLINE_SCRIPT = re.compile(r"<script\b(?![^>]*\bsrc\s*=)[^>]*>(.*?)</script>", re.S | re.I)
+HANDLER = re.compile(r"""\son\w+\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.I)
+NOTEBOOK = 'id="notebook-container"'  # where nbgrader's templates start the notebook
+SUBMISSION = re.compile(r"/formgrader/submissions/[^/]+/?$")
+
+
+def sha256(text: str) -> str:
+    """A CSP hash source for ``text``."""
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
+
+
+def feedback_policy() -> str:
+    """The feedback page's policy: MathJax from its CDN folder, images inline, nothing sent or framed."""
+    return (f"default-src 'none'; script-src {MATHJAX} {sha256(MATHJAX_CONFIG)}; "
+            f"style-src 'unsafe-inline' {MATHJAX}; font-src {MATHJAX} data:; img-src data:; "
+            "base-uri 'none'; form-action 'none'")
+
+
+def protect_feedback(html: str) -> str:
+    """The feedback page with its policy and MathJax configuration first in its ``<head>``."""
+    head = (f'<head>\n<meta http-equiv="Content-Security-Policy" content="{feedback_policy()}">\n'
+            f"<script>{MATHJAX_CONFIG}</script>")
+    return html.replace("<head>", head, 1)
+
+
+def formgrader_policy(page: str, static: str) -> str:
+    """The submission view's policy: scripts from ``static`` (the formgrader's folder), MathJax, and the template's
+    inline scripts and handlers (those before the notebook), by hash."""
+    template = page.split(NOTEBOOK, 1)[0]
+    scripts = [m.group(1) for m in INLINE_SCRIPT.finditer(template)]
+    handlers = [a or b for a, b in HANDLER.findall(template)]
+    hashes = " ".join(sorted({sha256(text) for text in scripts + handlers}))
+    return (f"default-src 'self'; script-src {static} {MATHJAX} 'unsafe-hashes' {hashes}; "
+            f"style-src 'self' 'unsafe-inline' {MATHJAX}; font-src 'self' data: {MATHJAX}; img-src 'self' data:; "
+            "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'")
+
+
+class SubmissionPolicy(OutputTransform):
+    """Adds :func:`formgrader_policy` to the formgrader's submission pages (a tornado output transform)."""
+
+    def __init__(self, request):
+        super().__init__(request)
+        self.request = request
+
+    def transform_first_chunk(self, status_code, headers, chunk, finishing):
+        if SUBMISSION.search(self.request.path) and headers.get("Content-Type", "").startswith("text/html"):
+            prefix = self.request.path[:SUBMISSION.search(self.request.path).start()]
+            static = f"{self.request.protocol}://{self.request.host}{prefix}/formgrader/static/"
+            headers["Content-Security-Policy"] = formgrader_policy(chunk.decode("utf-8", "replace"), static)
+        return status_code, headers, chunk
+
+
+def _jupyter_server_extension_points():
+    return [{"module": "grader.csp"}]
+
+
+def _load_jupyter_server_extension(serverapp) -> None:
+    """First among the output transforms, so that it reads the page before any compression."""
+    serverapp.web_app.transforms.insert(0, SubmissionPolicy)

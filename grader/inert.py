@@ -1,0 +1,194 @@
+"""Student content made inert before it is stored in the autograded notebook, which the formgrader (on the
+instructor's Jupyter origin) and the student's feedback page render as HTML.
+
+What a student wrote or printed reaches those pages through markdown cells, raw cells, rich outputs and metadata
+that nbconvert's templates copy into the page. :class:`Inert` runs in the coordinator (the trust boundary: a
+worker's outcome could come from anywhere) and keeps only what renders without running anything:
+
+- markdown (cells and ``text/markdown`` outputs): kept as written when nbconvert renders it to the same HTML with
+  raw HTML escaped and harmful links refused, which is true of markdown and LaTeX with no HTML in it; otherwise
+  replaced by the HTML nbconvert would render, cleaned by nh3 (see :func:`markdown_html`). Not shown as text:
+  written answers keep their formulas, lists and emphasis, and the instructor grades what the student meant;
+- ``text/html`` outputs: cleaned by nh3 (tables, text, links; no script, handler, style, form, frame or
+  ``javascript:`` URL); ``image/svg+xml``: its drawing elements only; ``image/png`` / ``image/jpeg``: base64 only;
+  ``text/plain``, ``text/latex``, streams and errors: kept (the templates escape them); any other kind (scripts,
+  widgets) is replaced by a line of text saying it was removed;
+- cell and notebook metadata: only what nbgrader and the templates need, with checked values.
+
+Cells whose source is, character for character, a markdown cell of the release are the instructor's and kept.
+"""
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+
+import nh3
+import nbformat
+from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
+from nbconvert.preprocessors import Preprocessor
+from nbformat.v4 import new_output
+from traitlets import Bool
+
+from grader.course import NOTEBOOKS, notebook_of
+
+SAFE_SCHEMES = {"http", "https", "mailto"}
+HTML_TAGS = nh3.ALLOWED_TAGS - {"area", "map"}
+HTML_ATTRIBUTES = {**nh3.ALLOWED_ATTRIBUTES, "table": {"border"}, "th": {"style", "colspan", "rowspan"},
+                   "td": {"style", "colspan", "rowspan"}, "tr": {"style"}}
+HTML_CLASSES = {"table": {"dataframe"}}  # pandas' table style in the templates; no other page class (no overlays)
+SVG_TAGS = {"svg", "g", "path", "rect", "circle", "ellipse", "line", "polyline", "polygon", "text", "tspan", "defs",
+            "clipPath", "use", "title", "desc"}
+SVG_ATTRIBUTES = {"id", "d", "x", "y", "x1", "x2", "y1", "y2", "cx", "cy", "r", "rx", "ry", "dx", "dy", "width",
+                  "height", "viewBox", "transform", "points", "clip-path", "href", "xlink:href", "style", "fill",
+                  "stroke", "stroke-width", "opacity", "font-size", "font-family", "text-anchor", "version"}
+SVG_STYLE = {"fill", "fill-opacity", "stroke", "stroke-width", "stroke-opacity", "stroke-linecap", "stroke-linejoin",
+             "stroke-dasharray", "stroke-dashoffset", "stroke-miterlimit", "opacity", "font", "font-family",
+             "font-size", "font-weight", "font-style", "text-anchor", "clip-path"}
+SVG_NAMESPACES = {"xmlns": "http://www.w3.org/2000/svg", "xmlns:xlink": "http://www.w3.org/1999/xlink"}
+BASE64 = re.compile(r"[A-Za-z0-9+/=\s]*")
+CELL_ID = re.compile(r"[a-zA-Z0-9_-]{1,64}")
+KEPT_CELL_METADATA = ("nbgrader", "deletable", "editable")
+KEPT_NB_METADATA = ("kernelspec", "language_info", "attentionlab")
+REMOVED = "[an output of type {} was removed: it could run code in the browser of whoever opens the notebook]\n"
+
+
+def clean_html(html: str) -> str:
+    """``html`` with only text, structure, tables, images and http(s)/mailto links left."""
+    return nh3.clean(html, tags=HTML_TAGS, attributes=HTML_ATTRIBUTES, allowed_classes=HTML_CLASSES,
+                     url_schemes=SAFE_SCHEMES, filter_style_properties={"text-align"})
+
+
+def _svg_link(tag: str, attribute: str, value: str) -> str | None:
+    """In an SVG, links only to the figure's own parts (``#id``)."""
+    return value if attribute not in ("href", "xlink:href") or value.startswith("#") else None
+
+
+def clean_svg(svg: str) -> str:
+    """``svg`` with its drawing elements and presentation attributes only (no script, handler, style sheet, link)."""
+    return nh3.clean(svg, tags=SVG_TAGS, attributes={"*": SVG_ATTRIBUTES}, attribute_filter=_svg_link,
+                     filter_style_properties=SVG_STYLE, set_tag_attribute_values={"svg": SVG_NAMESPACES},
+                     url_schemes=set())
+
+
+def _render(markdown: str, strict: bool) -> str:
+    """What nbconvert renders ``markdown`` to; ``strict``: with raw HTML escaped and harmful links refused."""
+    renderer = IPythonRenderer(escape=strict, allow_harmful_protocols=not strict)
+    return MarkdownWithMath(renderer=renderer).render(markdown)
+
+
+def markdown_html(markdown: str) -> str:
+    """``markdown`` itself when it is safe as written, else its rendering cleaned by nh3 as one HTML block.
+
+    The block is one ``<div>`` line (line breaks as ``&#10;``), which markdown renderers pass on unchanged.
+    """
+    rendered = _render(markdown, strict=False)
+    if rendered == _render(markdown, strict=True):
+        return markdown
+    return "<div>" + clean_html(rendered).replace("\r", "").replace("\n", "&#10;") + "</div>"
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _image_metadata(metadata) -> dict:
+    """Only numeric width/height per image type (the templates write them unquoted)."""
+    kept = {}
+    for mime in ("image/png", "image/jpeg"):
+        sizes = metadata.get(mime) if isinstance(metadata, dict) else None
+        sizes = {k: v for k, v in (sizes or {}).items() if k in ("width", "height") and _number(v)}
+        if sizes:
+            kept[mime] = sizes
+    return kept
+
+
+def _data(data: dict) -> dict:
+    """The rich representations of an output that render without running anything, cleaned."""
+    kept = {}
+    for mime, value in data.items():
+        text = "".join(map(str, value)) if isinstance(value, list) else value
+        if not isinstance(text, str):
+            continue
+        if mime in ("text/plain", "text/latex"):
+            kept[mime] = text
+        elif mime == "text/html":
+            kept[mime] = clean_html(text)
+        elif mime == "text/markdown":
+            kept[mime] = markdown_html(text)
+        elif mime == "image/svg+xml":
+            kept[mime] = clean_svg(text)
+        elif mime in ("image/png", "image/jpeg") and BASE64.fullmatch(text):
+            kept[mime] = text
+    if not kept:
+        kept["text/plain"] = REMOVED.format(", ".join(sorted(data)) or "(empty)")
+    return kept
+
+
+def _strings(value) -> str:
+    return "".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
+def clean_output(output) -> dict:
+    """A new output holding only the inert parts of ``output``."""
+    kind = output.get("output_type")
+    if kind == "stream":
+        name = output.get("name") if output.get("name") in ("stdout", "stderr") else "stdout"
+        return new_output("stream", name=name, text=_strings(output.get("text", "")))
+    if kind == "error":
+        trace = output.get("traceback")
+        return new_output("error", ename=str(output.get("ename", "")), evalue=str(output.get("evalue", "")),
+                          traceback=[str(line) for line in trace] if isinstance(trace, list) else [])
+    data = output.get("data") if isinstance(output.get("data"), dict) else {}
+    if kind == "execute_result":
+        count = output.get("execution_count")
+        return new_output(kind, data=_data(data), metadata=_image_metadata(output.get("metadata")),
+                          execution_count=count if isinstance(count, int) else None)
+    if kind == "display_data":
+        return new_output(kind, data=_data(data), metadata=_image_metadata(output.get("metadata")))
+    return new_output("stream", name="stdout", text=REMOVED.format(kind))
+
+
+def clean_cell(cell, trusted: set[str]) -> None:
+    """Make one cell inert in place; markdown cells whose source is in ``trusted`` are the instructor's."""
+    cell.metadata = nbformat.NotebookNode({k: cell.metadata[k] for k in KEPT_CELL_METADATA if k in cell.metadata})
+    if "id" in cell and not (isinstance(cell.id, str) and CELL_ID.fullmatch(cell.id)):
+        cell.id = nbformat.v4.new_code_cell().id
+    source = _strings(cell.get("source", ""))
+    if cell.cell_type == "markdown" and source not in trusted:
+        cell.source = markdown_html(source)
+        cell.pop("attachments", None)
+    elif cell.cell_type == "raw":
+        cell.source = clean_html(source)
+    elif cell.cell_type == "code":
+        cell.outputs = [clean_output(o) for o in cell.get("outputs", []) if isinstance(o, dict)]
+        if not isinstance(cell.get("execution_count"), int):
+            cell.execution_count = None
+
+
+@cache
+def release_markdown(release: Path) -> frozenset[str]:
+    """The sources of the markdown cells of a released notebook (the instructor's text)."""
+    nb = nbformat.read(release, as_version=4)
+    return frozenset(c.source for c in nb.cells if c.cell_type == "markdown")
+
+
+def make_inert(nb, release: Path | None = None):
+    """``nb`` with every student-controlled part made inert (markdown of ``release`` kept as it is)."""
+    trusted = release_markdown(release) if release else frozenset()
+    for cell in nb.cells:
+        clean_cell(cell, trusted)
+    nb.metadata = nbformat.NotebookNode({k: nb.metadata[k] for k in KEPT_NB_METADATA if k in nb.metadata})
+    return nb
+
+
+class Inert(Preprocessor):
+    """Autograde step after the execution (or its replay): the stored notebook carries nothing that runs. Also the
+    first step of every HTML export (the formgrader's view, the feedback), for notebooks stored before it existed;
+    there, with no assignment known, markdown with raw HTML is cleaned whoever wrote it."""
+
+    enabled = Bool(True, help="on wherever it is listed (nbgrader registers its steps without enabling them)")
+
+    def preprocess(self, nb, resources):
+        assignment = resources.get("nbgrader", {}).get("assignment")
+        return make_inert(nb, notebook_of(assignment, NOTEBOOKS) if assignment else None), resources

@@ -112,7 +112,7 @@ class SandboxedExecute(Execute):
         elif check is None:
             raise hidden.SetupError(f"no hidden check for {grade_id}")
         else:
-            kernel = Kernel(self.sandbox, self._run_code)
+            kernel = Kernel(self.sandbox, self._run_code, self.km.provisioner.pid)
             passed, message = hidden.verdict(check, {name: Remote(kernel, name) for name in check.names})
         visible_error = any(o.output_type == "error" for o in cell.outputs)
         self.state["verdicts"][grade_id] = (passed and not visible_error, message)

@@ -4,8 +4,14 @@ from __future__ import annotations
 import numpy as np
 
 from attentionlab.checks import close, fail, shape
-from grader.hidden import fresh, hidden_check, questions
+from grader.hidden import SetupError, fresh, hidden_check, questions
 from grader.hidden.numpy_attention import reference_softmax
+from grader.remote import Unmeasurable
+
+# The length of the memory check, drawn per run. Naive attention's (n, n) float64 scores alone take 275-490 MiB there,
+# and the budget is half of that; the reference measured 49 MiB at n = 6912 (its blocks, the BLAS library's buffers,
+# the call's own messages), in 2 s of a 30 s grading.
+MEMORY_LENGTHS = (6000, 8000)
 
 FIX_RESCALE = ("When the running maximum m grows, multiply both the running sum l and the accumulator by "
                "exp(m − m_new).")
@@ -105,12 +111,32 @@ def flash_causal(flash_attention):
 
 
 @hidden_check("test_flash_memory", "flash_attention")
-def flash_long(flash_attention):
-    """Long sequences in 64-key blocks (the memory itself is measured by the visible test, in the kernel)."""
+def flash_memory(flash_attention):
+    """At a length drawn anew, in 64-key blocks, the call needs less than half of one (n, n) float64 matrix.
+
+    The grader reads the sandbox's memory from /proc (Remote.footprint): the growth of its peak resident memory
+    during the call, or the memory the call touched (a buffer kept from before), whichever is larger.
+    """
     rng = np.random.default_rng(fresh(74))
-    Q, K, V = rng.standard_normal((256, 16)), rng.standard_normal((640, 16)), rng.standard_normal((640, 8))
-    close(flash_attention(Q, K, V, block=64), attention(Q, K, V), "flash_attention with T = 256, S = 640, block = 64",
-          FIX_RESCALE)
+    n = int(rng.integers(*MEMORY_LENGTHS))
+    Q, K, V = rng.standard_normal((n, 16)), rng.standard_normal((n, 16)), rng.standard_normal((n, 8))
+    try:
+        out, used = flash_attention.footprint(Q, K, V, block=64)
+    except Unmeasurable as exc:
+        raise SetupError(str(exc)) from None
+    rows = np.sort(rng.choice(n, 64, replace=False))
+    name = f"flash_attention with T = S = {n}, block = 64"
+    shape(out, (n, 8), name)
+    close(np.asarray(out)[rows], attention(Q[rows], K, V), f"{name} (64 rows drawn by the grader)", FIX_RESCALE)
+    if used.ended:
+        fail("flash_attention started processes that ended during the call: the grader cannot see what they held. "
+             "Compute attention in your notebook's own process.")
+    budget = 8 * n * n // 2
+    if used.bytes > budget:
+        fail(f"flash_attention used {used.bytes / 2**20:.0f} MiB at T = S = {n}, more than half of the (T, S) "
+             f"scores ({8 * n * n / 2**20:.0f} MiB in float64), measured by the grader outside your kernel: process "
+             "the keys `block` at a time, and never build a (T, S) array, nor keep one between calls.")
+    return f"The grader measured your flash_attention at T = S = {n}: {used.bytes / 2**20:.0f} MiB."
 
 
 @hidden_check("test_q_flash", "answer_flash")

@@ -8,7 +8,7 @@ the sanitiser runs nothing:
   which the policy refuses: without it ``$…$`` formulas would stay raw TeX);
 - the formgrader's submission view (the instructor's Jupyter origin) gets it as a header from :class:`SubmissionPolicy`,
   a server extension `make lab` loads (grader/jupyter_server_config.py), computed per page from the inline scripts
-  and handlers of nbgrader's template (everything before the notebook). Scripts come only from the formgrader's static
+  and handlers of nbgrader's template (everything before the notebook), with the same MathJax configuration added. Scripts come only from the formgrader's static
   folder, not from the whole origin, which serves files students submitted. JupyterLab's own pages keep Jupyter's
   default policy.
 """
@@ -43,11 +43,14 @@ def feedback_policy() -> str:
             "base-uri 'none'; form-action 'none'")
 
 
+def with_mathjax_config(html: str, first: str = "") -> str:
+    """``html`` with ``first`` and the MathJax configuration at the start of its ``<head>``."""
+    return html.replace("<head>", f"<head>\n{first}<script>{MATHJAX_CONFIG}</script>", 1)
+
+
 def protect_feedback(html: str) -> str:
     """The feedback page with its policy and MathJax configuration first in its ``<head>``."""
-    head = (f'<head>\n<meta http-equiv="Content-Security-Policy" content="{feedback_policy()}">\n'
-            f"<script>{MATHJAX_CONFIG}</script>")
-    return html.replace("<head>", head, 1)
+    return with_mathjax_config(html, f'<meta http-equiv="Content-Security-Policy" content="{feedback_policy()}">\n')
 
 
 def formgrader_policy(page: str, static: str) -> str:
@@ -70,10 +73,15 @@ class SubmissionPolicy(OutputTransform):
         self.request = request
 
     def transform_first_chunk(self, status_code, headers, chunk, finishing):
-        if SUBMISSION.search(self.request.path) and headers.get("Content-Type", "").startswith("text/html"):
-            prefix = self.request.path[:SUBMISSION.search(self.request.path).start()]
-            static = f"{self.request.protocol}://{self.request.host}{prefix}/formgrader/static/"
-            headers["Content-Security-Policy"] = formgrader_policy(chunk.decode("utf-8", "replace"), static)
+        found = SUBMISSION.search(self.request.path)
+        if found and headers.get("Content-Type", "").startswith("text/html"):
+            page = chunk.decode("utf-8", "replace")
+            if finishing:  # the whole page: room for the MathJax configuration
+                page = with_mathjax_config(page)
+                chunk = page.encode("utf-8")
+                headers["Content-Length"] = str(len(chunk))
+            static = f"{self.request.protocol}://{self.request.host}{self.request.path[:found.start()]}/formgrader/static/"
+            headers["Content-Security-Policy"] = formgrader_policy(page, static)
         return status_code, headers, chunk
 
 

@@ -19,13 +19,21 @@ c.CourseDirectory.submitted_directory = "grader/submitted"
 c.CourseDirectory.autograded_directory = "grader/autograded"
 c.CourseDirectory.feedback_directory = "grader/feedback"
 c.CourseDirectory.db_url = f"sqlite:///{ROOT / 'grader' / 'gradebook.db'}"
+if os.environ.get("ATTENTIONLAB_GRADER_DIR"):  # tests: a gradebook and submissions of their own, also for `make lab`
+    WORKDIR = Path(os.environ["ATTENTIONLAB_GRADER_DIR"])
+    c.CourseDirectory.submitted_directory = str(WORKDIR / "submitted")
+    c.CourseDirectory.autograded_directory = str(WORKDIR / "autograded")
+    c.CourseDirectory.feedback_directory = str(WORKDIR / "feedback")
+    c.CourseDirectory.db_url = f"sqlite:///{WORKDIR / 'gradebook.db'}"
 
 # The exchange releases, submissions and feedback pass through (`make exchange` creates it); on a hub, a folder
 # every user reaches. Fetched assignments go to work/, so nobody edits the tracked notebooks/.
 c.Exchange.root = os.environ.get("ATTENTIONLAB_EXCHANGE", str(ROOT / "grader" / "exchange"))
 c.Exchange.assignment_dir = str(ROOT / "work")
-# The formgrader's and `nbgrader collect`'s collect is the course's: it trusts nothing in the inbound (grader/inbound.py).
+# The formgrader's (and nbgrader's commands') collect and release_feedback are the course's (grader/exchange.py):
+# collect trusts nothing in the inbound, feedback is released student by student, skipping broken submissions.
 c.ExchangeFactory.collect = "grader.exchange.Collect"
+c.ExchangeFactory.release_feedback = "grader.exchange.ReleaseFeedback"
 
 # Training cells need far more than nbgrader's default 30 s per cell.
 c.Execute.timeout = 1800

@@ -20,6 +20,7 @@ from grader import course
 from grader.cluster import free_port
 from grader.submissions import solution_sources, student_notebook
 from servers import ARTIFACTS, stop, wait_for
+from test_inert import FORMULA, HOSTILE_SVG, PAYLOADS, PWN, TABLE
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -28,7 +29,13 @@ TOKEN = "attentionlab-browser-test"
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory):
+def lab_grades(tmp_path_factory):
+    """The gradebook, submissions and feedback of the lab's formgrader (course.WORKDIR): not the instructor's."""
+    return tmp_path_factory.mktemp("lab-grades")
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory, lab_grades):
     """`make lab` on a free port with a token; returns its URL and the folder (under the server's root, the project,
     as the formgrader requires) of the notebooks the tests open: copies, never the tracked notebooks."""
     folder = ARTIFACTS / "lab"
@@ -45,7 +52,8 @@ def lab(tmp_path_factory):
         exchange = Path(tempfile.mkdtemp(prefix="attentionlab-exchange-"))  # make lab publishes the course here
         exchange.chmod(0o755)  # reachable by students, as make lab checks (pytest's tmp_path is not)
         process = subprocess.Popen(["make", "-s", "-C", str(course.ROOT), "lab", f"LAB_ARGS={args}"],
-                                   env={**os.environ, "ATTENTIONLAB_EXCHANGE": str(exchange)},
+                                   env={**os.environ, "ATTENTIONLAB_EXCHANGE": str(exchange),
+                                        course.WORKDIR: str(lab_grades)},
                                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         try:
             wait_for(port, f"/api/status?token={TOKEN}", process)
@@ -132,6 +140,91 @@ def test_formgrader_lists_the_assignments(browser, lab):
         page.screenshot(path=ARTIFACTS / "formgrader.png", full_page=True)
     assert "the formgrader encountered an error" not in page.inner_text("body")
     page.close()
+
+
+def hostile_submission() -> nbformat.NotebookNode:
+    """Notebook 1 answered with the reference, plus every payload in a markdown cell and in HTML, markdown, SVG and
+    script outputs, an honest table, plot and formula, and a copy of a graded cell under a hostile grade_id."""
+    nb = student_notebook(ASSIGNMENT, solution_sources(ASSIGNMENT))
+    copy = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")).copy()
+    copy.metadata = {"nbgrader": {**copy.metadata.nbgrader, "grade_id": f"x`<img src=x onerror=\"{PWN}\">`"}}
+    copy.id = "forged-copy"
+    payloads = "\n\n".join(PAYLOADS.values())
+    shows = ("import io\nimport matplotlib.pyplot as plt\n"
+             "from IPython.display import HTML, SVG, Image, Javascript, Markdown, display\n"
+             f"P = {payloads!r}\ndisplay(HTML(P), Markdown(P), SVG({HOSTILE_SVG!r}), Javascript({PWN!r}))\n"
+             f"display(HTML({TABLE!r}))\nplt.plot([0, 1], [1, 0])\npng = io.BytesIO()\n"
+             "plt.savefig(png, format='png')\ndisplay(Image(png.getvalue()))")  # graded kernels plot with Agg
+    nb.cells += [copy, nbformat.v4.new_markdown_cell(f"{FORMULA}\n\n{payloads}"), nbformat.v4.new_code_cell(shows)]
+    return nb
+
+
+@pytest.fixture(scope="module")
+def graded_hostile(lab, lab_grades):
+    """The hostile submission graded into the lab's gradebook: (feedback page, formgrader URL of the submission)."""
+    from nbgrader.api import Gradebook
+
+    from grader import autograde, submissions
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(course.WORKDIR, str(lab_grades))
+        submissions.submit(hostile_submission(), ASSIGNMENT, "mallory")
+        result = autograde.grade(ASSIGNMENT, "mallory")
+        assert not result.error and result.score == result.max_score, (result.error, result.lost())
+        with Gradebook(course.config().CourseDirectory.db_url) as gb:
+            sid = gb.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, "mallory").id
+    return lab_grades / "feedback" / "mallory" / ASSIGNMENT / f"{ASSIGNMENT}.html", f"{lab[0]}/formgrader/submissions/{sid}/"
+
+
+def visit_as_instructor(browser, lab: str, url: str, name: str, page_html: str | None = None) -> dict:
+    """Open ``url`` logged in to the lab (``page_html`` served there, if given), as the instructor's browser would;
+    return what ran: dialogs, window.__pwned, a navigation away, CSP refusals, and the honest outputs seen."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    seen = {"dialogs": [], "refused": []}
+    page.on("dialog", lambda d: (seen["dialogs"].append(d.message), d.dismiss()))
+    page.on("console", lambda m: "Refused to execute" in m.text and seen["refused"].append(m.text))
+    page.route("https://cdnjs.cloudflare.com/**", lambda route: route.fulfill(  # MathJax's loader, as a probe
+        content_type="text/javascript", body="window.__mathjax = JSON.stringify(window.MathJax || null);"))
+    page.goto(f"{lab}/formgrader?token={TOKEN}")  # logs in: the page holds the instructor's cookies and _xsrf
+    if page_html is not None:
+        page.route(url, lambda route: route.fulfill(content_type="text/html; charset=utf-8", body=page_html))
+    (course.ROOT / "pwned.txt").unlink(missing_ok=True)
+    page.goto(url)
+    page.wait_for_load_state("load")
+    page.wait_for_timeout(3000)  # time for a script to act
+    page.screenshot(path=ARTIFACTS / f"inert-{name}.png", full_page=True)
+    seen["moved"] = page.url != url  # a meta refresh navigates away
+    seen["pwned"] = page.evaluate("window.__pwned")
+    seen["mathjax"] = page.evaluate("window.__mathjax")
+    seen["plots"] = page.eval_on_selector_all('img[src^="data:image/png"]', "imgs => imgs.map(i => i.naturalWidth)")
+    seen["table"] = page.locator("table.dataframe td", has_text="0.25").count()
+    seen["text"] = page.inner_text("body")
+    context.close()
+    return seen
+
+
+def assert_inert(seen: dict) -> None:
+    """Nothing of the student's ran, nothing was written through the API, and the honest outputs are shown."""
+    assert not (course.ROOT / "pwned.txt").exists()
+    assert seen["dialogs"] == [] and seen["pwned"] is None and not seen["moved"]
+    assert seen["refused"] == []  # no script of the page's own was refused; none of the student's was left to refuse
+    assert "tex2jax" in (seen["mathjax"] or "")  # MathJax loads, configured for $…$
+    assert seen["plots"] and all(width > 0 for width in seen["plots"]) and seen["table"] == 1
+    assert "\\sqrt{d}" in seen["text"] and "Session expired" in seen["text"]
+
+
+def test_a_hostile_submission_runs_nothing_in_its_feedback(browser, lab, graded_hostile):
+    feedback, _ = graded_hostile
+    seen = visit_as_instructor(browser, lab[0], f"{lab[0]}/feedback-mallory.html", "feedback",
+                               feedback.read_text(encoding="utf-8"))
+    assert_inert(seen)
+
+
+def test_a_hostile_submission_runs_nothing_in_the_formgrader(browser, lab, graded_hostile):
+    seen = visit_as_instructor(browser, lab[0], graded_hostile[1], "formgrader")
+    assert_inert(seen)
+    assert "Student's answer" in seen["text"]
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,9 @@
 The instructor publishes an assignment, students fetch and submit it (Assignments panel or `nbgrader
 fetch_assignment` / `submit`), the instructor collects and grades it in the sandbox, then returns the feedback,
 which each student fetches (`nbgrader fetch_feedback`). nbgrader has every step but the sandboxed grading and a
-check of the exchange itself; this module adds those two and runs the rest through nbgrader's API.
+check of the exchange itself; this module adds those two and runs the rest through nbgrader's API, except two steps
+it does itself: collect, which trusts nothing a student can write in the inbound (grader/inbound.py), and the
+return of feedback, one student at a time so that a broken submission holds back no one else.
 """
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ import stat
 import tempfile
 from pathlib import Path
 
+from nbgrader.exchange.default import ExchangeCollect, ExchangeReleaseFeedback
+
 from grader import inbound
 from grader.course import NOTEBOOKS, ROOT, api, config, notebook_of
 from grader.inbound import Refusal, Submission
@@ -20,7 +24,7 @@ from grader.release import GradingError, checked
 from grader.submissions import submitted_dir
 
 ENV = "ATTENTIONLAB_EXCHANGE"  # where the exchange is (grader/nbgrader_config.py); on a hub, where every user reaches
-MODE = 0o777  # every student writes to the inbound folder; nbgrader's own release makes it so too
+MODE = 0o1777  # every student writes to it (as nbgrader documents); sticky, as /tmp: no one moves another's folder
 REFUSED_FIELDS = ("assignment", "folder", "student", "reason", "first_refused")
 
 
@@ -30,7 +34,7 @@ def root() -> Path:
 
 
 def create(path: Path | None = None) -> Path:
-    """Make the exchange (and its parents) and give it the mode nbgrader documents."""
+    """Make the exchange (and its parents) and give it the mode nbgrader documents, sticky."""
     path = path or root()
     path.mkdir(parents=True, exist_ok=True)
     path.chmod(MODE)
@@ -45,7 +49,8 @@ def problem(path: Path | None = None) -> str | None:
         return f"The exchange {path} does not exist: {fix}."
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & MODE != MODE:
-        return f"The exchange {path} has mode {mode:o}, so students cannot write to it: {fix}."
+        return (f"The exchange {path} has mode {mode:o}, not {MODE:o}: students cannot all write to it, or can "
+                f"move the course's folders out of the way: {fix}.")
     for parent in path.parents:
         if not stat.S_IMODE(parent.stat().st_mode) & stat.S_IXOTH:
             return (f"Students cannot reach the exchange {path}: {parent} is closed to other users. Run "
@@ -82,14 +87,38 @@ def collect(assignment: str) -> tuple[list[str], list[Refusal]]:
     """Copy each student's newest acceptable submission from the inbound into the submitted folder (grader/inbound.py
     says what is acceptable); returns the students whose submission is new or changed, and the folders refused."""
     ready()
-    notebook = notebook_of(assignment, NOTEBOOKS).name
+    return gather(assignment, inbound_path(), lambda student: submitted_dir() / student / assignment)
+
+
+def gather(assignment: str, inbound_dir: Path, dest_of) -> tuple[list[str], list[Refusal]]:
+    """Store each student's newest acceptable submission in ``inbound_dir`` at ``dest_of(student)`` and record the
+    refused folders; returns the students whose submission changed, and the refusals."""
     try:
-        found, refused = inbound.newest(str(inbound_path()), assignment, notebook)
+        found, refused = inbound.newest(str(inbound_dir), assignment, notebook_of(assignment, NOTEBOOKS).name)
     except OSError as exc:
-        raise GradingError(f"Cannot collect from {inbound_path()}: {exc}. Publish the assignment (python -m grader "
+        raise GradingError(f"Cannot collect from {inbound_dir}: {exc}. Publish the assignment (python -m grader "
                            f"publish {assignment}) to create it.") from None
     record_refused(assignment, refused)
-    return [s for s, sub in sorted(found.items()) if store(assignment, sub)], refused
+    return [s for s, sub in sorted(found.items()) if store(dest_of(s), sub)], refused
+
+
+class Collect(ExchangeCollect):
+    """nbgrader's collect step as the formgrader and `nbgrader collect` run it (grader/nbgrader_config.py): the
+    course's own, so that no way into the gradebook trusts the inbound."""
+
+    def init_src(self):
+        """The inbound folder (nbgrader's globs it and believes every name it finds)."""
+        self.inbound_path = Path(self.root) / self.coursedir.course_id / "inbound"
+
+    def copy_files(self):
+        """Collect as `python -m grader collect` does; each refusal goes to the log."""
+        assignment = self.coursedir.assignment_id
+        changed, refused = gather(assignment, self.inbound_path, lambda student: Path(
+            self.coursedir.format_path(self.coursedir.submitted_directory, student, assignment)))
+        self.log.info("Collected %d new or changed submission(s) of %s", len(changed), assignment)
+        for r in refused:
+            self.log.warning("Refused %s: %s (not collected; see %s)", inbound.shown(r.folder), r.reason,
+                             refused_path())
 
 
 def inbound_path() -> Path:
@@ -97,9 +126,8 @@ def inbound_path() -> Path:
     return root() / config().CourseDirectory.course_id / "inbound"
 
 
-def store(assignment: str, sub: Submission) -> bool:
-    """Make ``sub`` the student's submitted folder (unless it is already); whether it changed."""
-    dest = submitted_dir() / sub.student / assignment
+def store(dest: Path, sub: Submission) -> bool:
+    """Make ``sub`` the student's submitted folder ``dest`` (unless it is already); whether it changed."""
     if dest.is_dir() and {p.name: p.read_bytes() for p in dest.iterdir() if p.is_file()} == sub.files:
         return False
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -144,7 +172,7 @@ def record_refused(assignment: str, refused: list[Refusal]) -> None:
 
 def return_feedback(assignment: str) -> tuple[list[str], dict[str, str]]:
     """Put each graded student's feedback in the exchange, where only that student can find it, one student at a
-    time: a broken submission holds back no one else. Returns the students served and {student: why skipped}."""
+    time (nbgrader's step stops at the first broken one). Returns the students served and {student: why skipped}."""
     from grader.autograde import csv_path
 
     ready()
@@ -163,6 +191,20 @@ def return_feedback(assignment: str) -> tuple[list[str], dict[str, str]]:
         else:
             released.append(student)
     return released, skipped
+
+
+class ReleaseFeedback(ExchangeReleaseFeedback):
+    """nbgrader's release_feedback step as the formgrader and `nbgrader release_feedback` run it
+    (grader/nbgrader_config.py): for the whole class, the course's, student by student."""
+
+    def copy_files(self):
+        """One student: nbgrader's own step; the class: :func:`return_feedback`, each skip in the log."""
+        if self.coursedir.student_id not in ("", "*"):
+            return super().copy_files()
+        released, skipped = return_feedback(self.coursedir.assignment_id)
+        self.log.info("Released the feedback of %d student(s)", len(released))
+        for student, why in skipped.items():
+            self.log.warning("Skipped %s: %s", student, why)
 
 
 def feedback_folder(assignment: str, student: str) -> Path:

@@ -140,25 +140,24 @@ def read_file(top: int, name: str, uid: int, student: str, budget: int) -> bytes
     return content
 
 
-def stamp_of(name: str) -> datetime.datetime | None:
-    """The date in a folder's name (UTC), None if it has none."""
+def parsed(text: str) -> datetime.datetime | None:
+    """A date as nbgrader reads it (UTC), None if it is not one."""
     try:
-        return parse_utc(NAME.fullmatch(name)["stamp"])
-    except (ValueError, OverflowError):
+        return parse_utc(text.strip())
+    except Exception:  # dateutil has many ways to reject a hostile string; none may stop the collect
         return None
 
 
-def check_stamp(stamp: datetime.datetime, files: dict[str, bytes], moment: datetime.datetime) -> None:
-    """Refused if the folder's date is in the future or its timestamp.txt does not say the same date."""
-    if stamp > moment + SKEW:
-        raise Refused(f"it is dated {stamp:%Y-%m-%d %H:%M:%S} UTC, in the future")
+def stamp_of(name: str) -> datetime.datetime | None:
+    """The date in a folder's name, None if it has none."""
+    return parsed(NAME.fullmatch(name)["stamp"])
+
+
+def check_stamp(stamp: datetime.datetime, files: dict[str, bytes]) -> None:
+    """Refused unless the folder's timestamp.txt gives the date of its name (nbgrader's submit writes both)."""
     if "timestamp.txt" not in files:
         raise Refused("it has no timestamp.txt (nbgrader's submit writes one)")
-    try:
-        written = parse_utc(files["timestamp.txt"].decode().strip())
-    except (ValueError, OverflowError):
-        written = None
-    if written != stamp:
+    if parsed(files["timestamp.txt"].decode(errors="replace")) != stamp:
         raise Refused("its timestamp.txt does not give the date of its name")
 
 
@@ -171,6 +170,8 @@ def read(inbound: int, folder: str, student: str, notebook: str, moment: datetim
     stamp = stamp_of(folder)
     if stamp is None:
         raise Refused("its name has no date nbgrader can read")
+    if stamp > moment + SKEW:
+        raise Refused(f"it is dated {stamp:%Y-%m-%d %H:%M:%S} UTC, in the future")
     info = os.stat(folder, dir_fd=inbound, follow_symlinks=False)
     if not stat.S_ISDIR(info.st_mode):
         raise Refused(f"it is {kind(info) or 'a file, not a folder'}")
@@ -188,7 +189,7 @@ def read(inbound: int, folder: str, student: str, notebook: str, moment: datetim
                 files[name], budget = content, budget - len(content)
     finally:
         os.close(top)
-    check_stamp(stamp, files, moment)
+    check_stamp(stamp, files)
     return Submission(student, folder, files)
 
 

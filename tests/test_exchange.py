@@ -19,7 +19,7 @@ import nbformat
 import pytest
 
 from grader import autograde, exchange, submissions
-from grader.course import ROOT, SOLUTIONS, WORKDIR
+from grader.course import ROOT, SOLUTIONS, WORKDIR, api
 from grader.release import GradingError
 
 pytestmark = pytest.mark.slow
@@ -130,6 +130,13 @@ def test_a_class_round_trip_from_release_to_feedback(handed_in):
     assert peek.returncode and "Permission denied" in peek.stderr, "students read each other's homes"
     listing = as_student(b, homes[b], "ls", str(root / COURSE / "inbound"), check=False)
     assert listing.returncode, "students list each other's submissions"
+
+
+def test_students_cannot_move_the_course_out_of_the_exchange(handed_in):
+    root, homes = handed_in
+    _, b = STUDENTS
+    moved = as_student(b, homes[b], "mv", str(root / COURSE), str(root / "moved"), check=False)
+    assert moved.returncode and "Operation not permitted" in moved.stderr, "a student can swap the course's folders"
 
 
 def test_a_broken_exchange_stops_the_instructor_with_the_fix(classroom):
@@ -283,7 +290,20 @@ def test_return_serves_the_class_past_broken_submissions(graded):
         assert "for 2 student(s)" in out and "skipped 2 student(s)" in out
         assert f"{broken}: its grading ended in an ERROR" in out
         assert f"{untimed}: its feedback has no timestamp.txt" in out
+        done = api().release_feedback(NB1)  # the formgrader's button
+        assert done["success"] and f"Skipped {broken}: its grading ended in an ERROR" in done["log"], done
     finally:
         for step in ("submitted", "autograded", "feedback"):
             for ghost in (broken, untimed):
                 shutil.rmtree(Path(os.environ[WORKDIR]) / step / ghost, ignore_errors=True)
+
+
+def test_the_formgraders_collect_refuses_a_link_too(graded):
+    root, homes = graded
+    _, b = STUDENTS
+    before, name = collected(), f"{b}+{NB1}+{stamp(utc_now())}+link"
+    as_student(b, homes[b], "ln", "-s", str(SOLUTIONS / NB1), str(root / COURSE / "inbound" / name))
+    done = api().collect(NB1)  # what the formgrader's collect button runs
+    assert done["success"], done
+    assert f"Refused {name}: it is a symbolic link" in done["log"]
+    assert collected() == before

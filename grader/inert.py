@@ -15,22 +15,19 @@ worker's outcome could come from anywhere) and keeps only what renders without r
   widgets) is replaced by a line of text saying it was removed;
 - cell and notebook metadata: only what nbgrader and the templates need, with checked values.
 
-Cells whose source is, character for character, a markdown cell of the release are the instructor's and kept.
+The instructor's markdown (no raw HTML in this course) passes unchanged; so does everything honest students write.
 """
 from __future__ import annotations
 
+import html
 import re
-from functools import cache
-from pathlib import Path
 
 import nh3
 import nbformat
-from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
+from nbconvert.filters.markdown_mistune import InvalidNotebook, IPythonRenderer, MarkdownWithMath
 from nbconvert.preprocessors import Preprocessor
 from nbformat.v4 import new_output
 from traitlets import Bool
-
-from grader.course import NOTEBOOKS, notebook_of
 
 SAFE_SCHEMES = {"http", "https", "mailto"}
 HTML_TAGS = nh3.ALLOWED_TAGS - {"area", "map"}
@@ -53,9 +50,9 @@ KEPT_NB_METADATA = ("kernelspec", "language_info", "attentionlab")
 REMOVED = "[an output of type {} was removed: it could run code in the browser of whoever opens the notebook]\n"
 
 
-def clean_html(html: str) -> str:
-    """``html`` with only text, structure, tables, images and http(s)/mailto links left."""
-    return nh3.clean(html, tags=HTML_TAGS, attributes=HTML_ATTRIBUTES, allowed_classes=HTML_CLASSES,
+def clean_html(markup: str) -> str:
+    """``markup`` with only text, structure, tables, images and http(s)/mailto links left."""
+    return nh3.clean(markup, tags=HTML_TAGS, attributes=HTML_ATTRIBUTES, allowed_classes=HTML_CLASSES,
                      url_schemes=SAFE_SCHEMES, filter_style_properties={"text-align"})
 
 
@@ -71,21 +68,34 @@ def clean_svg(svg: str) -> str:
                      url_schemes=set())
 
 
-def _render(markdown: str, strict: bool) -> str:
+def _render(markdown: str, strict: bool, attachments: dict) -> str:
     """What nbconvert renders ``markdown`` to; ``strict``: with raw HTML escaped and harmful links refused."""
-    renderer = IPythonRenderer(escape=strict, allow_harmful_protocols=not strict)
+    renderer = IPythonRenderer(escape=strict, allow_harmful_protocols=not strict, attachments=attachments)
     return MarkdownWithMath(renderer=renderer).render(markdown)
 
 
-def markdown_html(markdown: str) -> str:
-    """``markdown`` itself when it is safe as written, else its rendering cleaned by nh3 as one HTML block.
+def _block(markup: str) -> str:
+    """``markup`` as one ``<div>`` line (line breaks as ``&#10;``), which markdown renderers pass on unchanged."""
+    return "<div>" + markup.replace("\r", "").replace("\n", "&#10;") + "</div>"
 
-    The block is one ``<div>`` line (line breaks as ``&#10;``), which markdown renderers pass on unchanged.
-    """
-    rendered = _render(markdown, strict=False)
-    if rendered == _render(markdown, strict=True):
-        return markdown
-    return "<div>" + clean_html(rendered).replace("\r", "").replace("\n", "&#10;") + "</div>"
+
+def markdown_html(markdown: str, attachments: dict | None = None) -> str:
+    """``markdown`` itself when it is safe as written, else its rendering cleaned by nh3 as one HTML block; as text
+    if it shows an attached image the cell does not hold (nbconvert would fail on it)."""
+    try:
+        rendered = _render(markdown, False, attachments or {})
+        if rendered == _render(markdown, True, attachments or {}):
+            return markdown
+    except InvalidNotebook:
+        return _block(f"<pre>{html.escape(markdown)}</pre>")
+    return _block(clean_html(rendered))
+
+
+def _attachments(value) -> dict:
+    """The images attached to a markdown cell (PNG, JPEG, GIF in base64), nothing else."""
+    return {name: {mime: data for mime, data in kinds.items() if mime in ("image/png", "image/jpeg", "image/gif")
+                   and isinstance(data, str) and BASE64.fullmatch(data)}
+            for name, kinds in (value if isinstance(value, dict) else {}).items() if isinstance(kinds, dict)}
 
 
 def _number(value) -> bool:
@@ -149,15 +159,17 @@ def clean_output(output) -> dict:
     return new_output("stream", name="stdout", text=REMOVED.format(kind))
 
 
-def clean_cell(cell, trusted: set[str]) -> None:
-    """Make one cell inert in place; markdown cells whose source is in ``trusted`` are the instructor's."""
+def clean_cell(cell) -> None:
+    """Make one cell inert in place."""
     cell.metadata = nbformat.NotebookNode({k: cell.metadata[k] for k in KEPT_CELL_METADATA if k in cell.metadata})
     if "id" in cell and not (isinstance(cell.id, str) and CELL_ID.fullmatch(cell.id)):
         cell.id = nbformat.v4.new_code_cell().id
     source = _strings(cell.get("source", ""))
-    if cell.cell_type == "markdown" and source not in trusted:
-        cell.source = markdown_html(source)
-        cell.pop("attachments", None)
+    if cell.cell_type == "markdown":
+        cell.attachments = {k: v for k, v in _attachments(cell.get("attachments")).items() if v}
+        cell.source = markdown_html(source, cell.attachments)
+        if not cell.attachments:
+            del cell["attachments"]
     elif cell.cell_type == "raw":
         cell.source = clean_html(source)
     elif cell.cell_type == "code":
@@ -166,29 +178,19 @@ def clean_cell(cell, trusted: set[str]) -> None:
             cell.execution_count = None
 
 
-@cache
-def release_markdown(release: Path) -> frozenset[str]:
-    """The sources of the markdown cells of a released notebook (the instructor's text)."""
-    nb = nbformat.read(release, as_version=4)
-    return frozenset(c.source for c in nb.cells if c.cell_type == "markdown")
-
-
-def make_inert(nb, release: Path | None = None):
-    """``nb`` with every student-controlled part made inert (markdown of ``release`` kept as it is)."""
-    trusted = release_markdown(release) if release else frozenset()
+def make_inert(nb):
+    """``nb`` with every student-controlled part made inert."""
     for cell in nb.cells:
-        clean_cell(cell, trusted)
+        clean_cell(cell)
     nb.metadata = nbformat.NotebookNode({k: nb.metadata[k] for k in KEPT_NB_METADATA if k in nb.metadata})
     return nb
 
 
 class Inert(Preprocessor):
     """Autograde step after the execution (or its replay): the stored notebook carries nothing that runs. Also the
-    first step of every HTML export (the formgrader's view, the feedback), for notebooks stored before it existed;
-    there, with no assignment known, markdown with raw HTML is cleaned whoever wrote it."""
+    first step of every HTML export (the formgrader's view, the feedback), for notebooks stored before it existed."""
 
     enabled = Bool(True, help="on wherever it is listed (nbgrader registers its steps without enabling them)")
 
     def preprocess(self, nb, resources):
-        assignment = resources.get("nbgrader", {}).get("assignment")
-        return make_inert(nb, notebook_of(assignment, NOTEBOOKS) if assignment else None), resources
+        return make_inert(nb), resources

@@ -136,6 +136,14 @@ def test_honest_outputs_are_kept():
     assert "&lt;script&gt;" in html  # printed text is shown, escaped
 
 
+def test_attached_images_are_kept_and_a_missing_one_is_shown_as_text():
+    kept = new_markdown_cell("![plot](attachment:p.png)",
+                             attachments={"p.png": {"image/png": PNG, "text/html": PAYLOADS["script"]}})
+    nb = inert.make_inert(nbformat.v4.new_notebook(cells=[kept, new_markdown_cell("![x](attachment:gone.png)")]))
+    html = page(nb)  # nbconvert fails on a missing attachment: shown as text instead
+    assert findings(html) == TEMPLATE and f"data:image/png;base64,{PNG}" in html and "attachment:gone.png" in html
+
+
 def test_markdown_with_html_keeps_its_text_and_formulas():
     cleaned = inert.markdown_html(f"A *written* answer: $\\sqrt{{d}}$ <b>bold</b> {PAYLOADS['img onerror']}\n")
     html = markdown2html_mistune(cleaned)

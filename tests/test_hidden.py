@@ -224,10 +224,10 @@ def test_alignment_check_sends_attention_on_a_neighbour_to_the_heatmap(look_ahea
     """The verdict of the TRAINED_MISTAKES choice on translations of the real test split."""
     from attentionlab import metrics
     from grader import mistakes
-    from grader.hidden import cross_attention as x
+    from grader.hidden import cross_attention as x, seq2seq
 
     (choose,) = [m for m in mistakes.TRAINED_MISTAKES if m.fails == ("test_alignment",)]
-    sources, _ = metrics.group_references(x._corpus().test)
+    sources, _ = metrics.group_references(seq2seq.corpus().test)
     texts, attention = copying_translator(look_ahead)(sources, return_attention=True)
     if look_ahead == 0:
         assert x.judge_alignment(sources, texts, attention).startswith("Alignment:")
@@ -236,40 +236,48 @@ def test_alignment_check_sends_attention_on_a_neighbour_to_the_heatmap(look_ahea
             x.judge_alignment(sources, texts, attention)
 
 
-# ---------------------------------------------------------------- notebook 5: the grader's own decoding
+# ---------------------------------------------------------------- notebooks 4 and 5: the grader's own decoding
 
 NB5_SENTENCES = ["tom saw mary in boston .", "i have 3 books .", "where is the big red house ?", "mary"]
 
 
 @pytest.fixture(scope="module")
 def nb5():
-    """The namespace of notebook 5's reference answers, and its alternative decoders (grader.mistakes)."""
+    """Namespaces of the reference answers of notebooks 5 ("reference") and 4 ("nb4"), and of other decoders and
+    encoders of the catalogue (grader.mistakes), by name."""
     import keras
     from keras import layers, ops
 
-    from attentionlab import seq2seq
+    from attentionlab import seq2seq, text
     from grader import mistakes, submissions
 
-    def namespace(*edits):
-        found = {"np": np, "keras": keras, "layers": layers, "ops": ops, "seq2seq": seq2seq}
-        answers = submissions.answers_with(*edits) if edits else submissions.solution_sources(mistakes.NB5)
-        for grade_id in ("scores", "cross_attention", "luong_decoder", "bahdanau_decoder"):
+    def namespace(assignment, *edits):
+        found = {"np": np, "keras": keras, "layers": layers, "ops": ops, "seq2seq": seq2seq, "text": text}
+        answers = submissions.answers_with(*edits) if edits else submissions.solution_sources(assignment)
+        cells = ("encoder", "decoder") if assignment == mistakes.NB4 else (
+            "scores", "cross_attention", "luong_decoder", "bahdanau_decoder")
+        for grade_id in cells:
             exec(answers[grade_id], found)
         return found
 
-    alternatives = {e.name: e for e in mistakes.FAST_ALTERNATIVES if e.assignment == mistakes.NB5}
-    return {"reference": namespace(), **{name: namespace(alternatives[name])
-                                        for name in ("luong-state-first", "bahdanau-context-first")}}
+    edits = {e.name: e for e in mistakes.FAST_ALTERNATIVES + mistakes.FAST_MISTAKES}
+    return {"reference": namespace(mistakes.NB5), "nb4": namespace(mistakes.NB4),
+            **{name: namespace(edits[name].assignment, edits[name])
+               for name in ("luong-state-first", "bahdanau-context-first", "encoder-no-mask")}}
 
 
 def seq2seq_model(namespace, name, src_vocab, tgt_vocab, embedding_dim=6, units=8, seed=1):
-    """notebook 5's attention_model(name) at other sizes, with random weights large enough to decode peaked."""
+    """notebook 5's attention_model(name), or notebook 4's model ("no attention"), at other sizes, with random weights
+    large enough to decode peaked."""
     import keras
 
     from attentionlab import checks, seq2seq
 
     keras.utils.set_random_seed(seed)
-    if name == "Luong":
+    if name == "no attention":
+        encoder = namespace["Encoder"](len(src_vocab), embedding_dim, units)
+        decoder = namespace["Decoder"](len(tgt_vocab), embedding_dim, units)
+    elif name == "Luong":
         encoder = seq2seq.Encoder(len(src_vocab), embedding_dim, units)
         decoder = namespace["LuongDecoder"](len(tgt_vocab), embedding_dim, units, score="general")
     else:
@@ -282,10 +290,11 @@ def seq2seq_model(namespace, name, src_vocab, tgt_vocab, embedding_dim=6, units=
 
 
 @pytest.mark.parametrize("name, decoders", [("Luong", "reference"), ("Luong", "luong-state-first"),
-                                            ("Bahdanau", "reference"), ("Bahdanau", "bahdanau-context-first")])
+                                            ("Bahdanau", "reference"), ("Bahdanau", "bahdanau-context-first"),
+                                            ("no attention", "nb4"), ("no attention", "encoder-no-mask")])
 def test_numpy_decoding_is_keras_translate(nb5, name, decoders):
     """The grader's greedy decoding gives Keras' translations and attention, in the one reading of the weights that
-    matches the decoder's join orders."""
+    matches the decoder's join orders (notebook 4: the encoder's mask)."""
     from attentionlab import text
     from grader.hidden import forward
 
@@ -300,20 +309,23 @@ def test_numpy_decoding_is_keras_translate(nb5, name, decoders):
             assert all(w.shape == np.shape(a) for w, a in zip(weights, attention))
             for w, a in zip(weights, attention):
                 np.testing.assert_allclose(w, a, atol=1e-5)
-            matching.append(reading.orders)
+            matching.append(reading.reading)
     assert len(matching) == 1 and len(set(texts)) > 1, (matching, texts)
-    assert forward.readings("Bahdanau" if name == "Luong" else "Luong", model.get_weights(), src_vocab, tgt_vocab) == []
+    for other in set(forward.READINGS) - {name}:
+        assert forward.readings(other, model.get_weights(), src_vocab, tgt_vocab) == []
 
 
 @pytest.fixture(scope="module")
-def course_model(nb5):
-    """An untrained Luong model on the course's vocabularies (small sizes): what the hidden checks read."""
+def course_models(nb5):
+    """Untrained Luong and notebook-4 models on the course's vocabularies (small sizes): what the hidden checks read."""
     from attentionlab import text
-    from grader.hidden import cross_attention as x
+    from grader.hidden import seq2seq
 
-    corpus = x._corpus()
+    corpus = seq2seq.corpus()
     vocabs = text.Vocab(en for en, _ in corpus.train), text.Vocab(es for _, es in corpus.train)
-    return seq2seq_model(nb5["reference"], "Luong", *vocabs, embedding_dim=4, units=8, seed=2), corpus
+    return {"Luong": seq2seq_model(nb5["reference"], "Luong", *vocabs, embedding_dim=4, units=8, seed=2),
+            "no attention": seq2seq_model(nb5["nb4"], "no attention", *vocabs, embedding_dim=4, units=8, seed=2),
+            "corpus": corpus}
 
 
 def lookup_translator(corpus):
@@ -361,12 +373,12 @@ def nb5_verdicts(translate, model, choice="Luong"):
     return [verdict(check.check, names) for check in (x.bleu_gate, x.alignment)]
 
 
-def test_nb5_checks_score_the_handed_in_model_not_its_translate(course_model):
+def test_nb5_checks_score_the_handed_in_model_not_its_translate(course_models):
     """An untrained model fails on its own merits; a lookup, or the model with some of its output replaced, fails
     because its translations are not the model's."""
     from grader.hidden import cross_attention as x
 
-    model, corpus = course_model
+    model, corpus = course_models["Luong"], course_models["corpus"]
     (bleu_passed, bleu), (aligned, alignment) = nb5_verdicts(model.translate, model)
     assert not bleu_passed and "does not beat the no-attention baseline" in bleu
     assert not aligned and "too few to judge" in alignment
@@ -378,10 +390,10 @@ def test_nb5_checks_score_the_handed_in_model_not_its_translate(course_model):
         assert nb5_verdicts(attack, model) == [(False, x.NOT_THE_MODEL)] * 2
 
 
-def test_nb5_checks_name_the_handed_in_model(course_model):
+def test_nb5_checks_name_the_handed_in_model(course_models):
     from grader.hidden import cross_attention as x
 
-    model, _ = course_model
+    model = course_models["Luong"]
     for passed, message in nb5_verdicts(model.translate, model, choice="Transformer"):
         assert not passed and '"Luong" or "Bahdanau"' in message
     for passed, message in nb5_verdicts(model.translate, model, choice="Bahdanau"):
@@ -457,3 +469,16 @@ def test_at_scale_checks_name_the_pairing_and_the_sign():
     assert not passed and "(x_i, x_i+d/2)" in message
     passed, message = verdict(checks["test_alibi"], {"alibi_bias": lambda *a: s.reference_alibi(*a, sign=1.0)})
     assert not passed and "rewards far keys" in message
+
+
+def test_nb4_bleu_floor_scores_the_handed_in_model_not_its_translate(course_models):
+    from grader.hidden import seq2seq as s
+
+    model, check = course_models["no attention"], s.bleu_floor.check
+    passed, message = verdict(check, {"translate": model.translate, "model": Variable(model)})
+    assert not passed and "below the floor" in message
+    lookup = lookup_translator(course_models["corpus"])
+    assert verdict(check, {"translate": lookup, "model": Variable(model)}) == (False, s.NOT_THE_MODEL)
+    assert "Keep `model`" in verdict(check, {"translate": lookup, "model": Variable("a model")})[1]
+    assert "`model` does not have the weights" in verdict(check, {"translate": lookup,
+                                                                  "model": Variable(course_models["Luong"])})[1]

@@ -259,10 +259,10 @@ def translate(sources, return_attention=False):
 """
 
 
-def nb5_with(code: str) -> nbformat.NotebookNode:
-    """Notebook 5 with the reference answers and ``code`` run after the cell that hands in the model."""
-    nb = submissions.student_notebook(NB5, submissions.solution_sources(NB5))
-    index = next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == "choose")
+def reference_with(assignment: str, code: str, after: str) -> nbformat.NotebookNode:
+    """The reference answers of ``assignment`` and ``code`` run after the cell ``after`` (the one that hands in)."""
+    nb = submissions.student_notebook(assignment, submissions.solution_sources(assignment))
+    index = next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == after)
     nb.cells.insert(index + 1, nbformat.v4.new_code_cell(code))
     return nb
 
@@ -280,8 +280,8 @@ def nb5_graded(grade_as_class):
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(SMOKE, "2")
-        return grade_as_class(NB5, {"nb5-reference": nb5_with("print(choice)"),
-                                    **{name: nb5_with(code) for name, code in NB5_CASES.items()}})
+        return grade_as_class(NB5, {"nb5-reference": reference_with(NB5, "print(choice)", "choose"),
+                                    **{name: reference_with(NB5, code, "choose") for name, code in NB5_CASES.items()}})
 
 
 @pytest.mark.training
@@ -299,3 +299,18 @@ def test_the_untrained_reference_is_read_through_its_kernel_and_fails_on_its_mer
     assert result.error is None and set(result.lost()) == {"test_bleu_gate", "test_alignment"}, result.messages
     assert "does not beat the no-attention baseline" in result.messages["test_bleu_gate"]
     assert "too few to judge" in result.messages["test_alignment"] and NOT_THE_MODEL not in str(result.messages)
+
+
+@pytest.mark.training
+def test_notebook_4s_bleu_floor_scores_its_model_not_a_lookup(grade_as_class):
+    """The same lookup in notebook 4 (its model trains on two batches: the floor fails either way, but not for this
+    reason)."""
+    from attentionlab.seq2seq import SMOKE
+
+    nb4 = "04_seq2seq"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(SMOKE, "2")
+        result = grade_as_class(nb4, {"nb4-lookup": reference_with(nb4, LOOKUP + "translate = lookup\n",
+                                                                     "translate")})["nb4-lookup"]
+    assert result.error is None and set(result.lost()) == {"test_bleu"}, result.messages
+    assert "Hand in `translate = model.translate`" in result.messages["test_bleu"], result.messages

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from attentionlab import baseline, checks, metrics, text
-from grader.hidden import SetupError, forward, fresh, hidden_check, questions
+from attentionlab import baseline, checks, metrics
+from grader.hidden import SetupError, fresh, hidden_check, questions, seq2seq
 from grader.hidden.forward import lstm_step as _lstm_step
 from grader.hidden.numpy_attention import reference_softmax as _softmax
-from grader.hidden.seq2seq import corpus as _corpus
 from grader.hidden.seq2seq import to_numpy as _np
 
 # Share of the moved copied words whose strongest weight is on their own source word. Attention that ignores the
@@ -23,10 +22,6 @@ from grader.hidden.seq2seq import to_numpy as _np
 # (attentionlab/baseline.json).
 ALIGNMENT_BAR = 0.75
 MIN_MOVED = 30  # fewer moved copies than this: the model does not translate yet
-SAMPLE = 64  # test sentences on which the notebook's translate must give the grader's translations
-# Two words whose logits differ by less than this may come out in either order (float32 in Keras and in NumPy): the
-# grader excuses a sentence that differs only where its decoding met such a tie.
-TIE = 1e-4
 NOT_THE_MODEL = ("Your `translate` does not give the translations that the grader computes from your model's weights, "
                  "and the grader scores only the model you trained. Hand in `translate = models[choice].translate`, "
                  "as the cell of section 9 does. If you did, your attention layer or your decoder differs from the "
@@ -213,45 +208,17 @@ def bahdanau_step(BahdanauDecoder, CrossAttention):
         checks.fail("The step's output must be [s_t; c_t]: the cell's new output joined with the context.")
 
 
-def _agrees(model: forward.Model, vocabs, sample: list[str], reported) -> bool:
-    """The notebook's (texts, attention) of the sample are the model's, but where its decoding met a tie; at least
-    half of the sentences must agree in full."""
-    texts, attention, gaps = model.translate(sample, *vocabs)
-    try:
-        theirs, their_attention = reported
-        if len(theirs) != len(sample) or len(their_attention) != len(sample):
-            return False
-        same = [t == ours and np.shape(a) == w.shape and np.allclose(np.asarray(a, float), w, atol=1e-3)
-                for ours, w, t, a in zip(texts, attention, theirs, their_attention)]
-    except (TypeError, ValueError):
-        return False
-    return all(same[i] or gaps[i] < TIE for i in range(len(sample))) and sum(same) >= len(sample) / 2
-
-
 def handed_in(translate, models, choice):
-    """(the reading of ``models[choice]``'s weights that gives the notebook's translations, (source, target)
-    vocabularies, corpus); fails with the fix when there is none."""
+    """The reading of ``models[choice]``'s weights that gives the notebook's translations, vocabularies, corpus."""
     name = choice.value()
-    if not isinstance(name, str) or name not in forward.ORDERS:
+    if not isinstance(name, str) or name not in ("Luong", "Bahdanau"):
         checks.fail('Set `choice` to "Luong" or "Bahdanau": the name of the model you hand in.')
     found = models.value(handles=True)
-    model = found.get(name) if isinstance(found, dict) else None
-    if not callable(getattr(model, "get_weights", None)):
-        checks.fail("Keep `models` as the training cell makes it: the grader reads your model's weights there.")
-    corpus = _corpus()
-    vocabs = text.Vocab(en for en, _ in corpus.train), text.Vocab(es for _, es in corpus.train)
-    readings = forward.readings(name, model.get_weights(), *vocabs)
-    if not readings:
-        checks.fail(f"models[{name!r}] does not have the weights of the model attention_model({name!r}) builds on "
-                    "the course's vocabularies, and the grader reads them in that layout. Build and train it with "
-                    "the notebook's cells.")
-    sources, _ = metrics.group_references(corpus.test)
-    sample = [sources[i] for i in np.random.default_rng(fresh(9)).choice(len(sources), SAMPLE, replace=False)]
-    reported = translate(sample, return_attention=True)
-    agreeing = next((r for r in readings if _agrees(r, vocabs, sample, reported)), None)
-    if agreeing is None:
-        checks.fail(NOT_THE_MODEL)
-    return agreeing, vocabs, corpus
+    fixes = ("Keep `models` as the training cell makes it: the grader reads your model's weights there.",
+             f"models[{name!r}] does not have the weights of the model attention_model({name!r}) builds on the "
+             "course's vocabularies, and the grader reads them in that layout. Build and train it with the "
+             "notebook's cells.", NOT_THE_MODEL)
+    return seq2seq.handed_in(translate, found.get(name) if isinstance(found, dict) else None, name, 9, fixes)
 
 
 @hidden_check("test_bleu_gate", "translate", "models", "choice")
@@ -262,9 +229,8 @@ def bleu_gate(translate, models, choice):
         baseline.check_environment(record)
     except (OSError, RuntimeError) as exc:
         raise SetupError(str(exc)) from None
-    model, vocabs, corpus = handed_in(translate, models, choice)
-    sources, references = metrics.group_references(corpus.test)
-    score = metrics.corpus_bleu(model.translate(sources, *vocabs)[0], references)
+    _, texts, _, references = seq2seq.grader_translations(*handed_in(translate, models, choice))
+    score = metrics.corpus_bleu(texts, references)
     needed = record["bleu"] + baseline.MARGIN
     if score.score < needed:
         checks.fail(f"BLEU {score.score:.1f} does not beat the no-attention baseline ({record['bleu']:.1f}) by "
@@ -291,9 +257,7 @@ def judge_alignment(sources, texts, attention) -> str:
 @hidden_check("test_alignment", "translate", "models", "choice")
 def alignment(translate, models, choice):
     """The grader's own translations and attention weights: moved copied words weigh most on their source word."""
-    model, vocabs, corpus = handed_in(translate, models, choice)
-    sources, _ = metrics.group_references(corpus.test)
-    texts, attention, _ = model.translate(sources, *vocabs)
+    sources, texts, attention, _ = seq2seq.grader_translations(*handed_in(translate, models, choice))
     return judge_alignment(sources, texts, attention)
 
 

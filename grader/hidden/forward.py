@@ -1,8 +1,9 @@
-"""Notebook 5's models run by the grader: greedy decoding in NumPy on the weights of the student's handed-in model.
+"""Notebooks 4 and 5's models run by the grader: greedy decoding in NumPy on the weights of the handed-in model.
 
-The BLEU gate and the alignment score these translations, never what a notebook's ``translate`` reports, so only
-a trained model can pass them. The layout of the weights is that of ``Seq2Seq.get_weights()`` for the models the
-notebook's ``attention_model`` builds; tests/test_hidden.py checks the decoding against Keras' ``Seq2Seq.translate``.
+BLEU and the alignment score these translations, never what a notebook's ``translate`` reports, so only a trained
+model can pass them. The layout of the weights is that of ``Seq2Seq.get_weights()`` for the models the notebooks
+build: notebook 4's ("no attention"), notebook 5's ``attention_model("Luong")`` and ``attention_model("Bahdanau")``;
+tests/test_hidden.py checks the decoding against Keras' ``Seq2Seq.translate``.
 """
 from __future__ import annotations
 
@@ -15,9 +16,11 @@ from attentionlab.text import END_ID, START_ID, Vocab, pad
 
 MAX_LEN = 20  # Seq2Seq.translate's default
 MAX_SIZE = 1024  # largest embedding or state the grader decodes (the notebook's: 64 and 128): bounds its time
-# Orders in which a right decoder may join its vectors: Luong's W_c input ([c; s] or [s; c]); Bahdanau's cell input
-# ([y; c] or [c; y]) and output ([s; c] or [c; s]).
-ORDERS = {"Luong": [("cs",), ("sc",)], "Bahdanau": list(product(("yc", "cy"), ("sc", "cs")))}
+# The readings of one model's weights: the orders in which a right decoder may join its vectors (Luong's W_c input
+# [c; s] or [s; c]; Bahdanau's cell input [y; c] or [c; y] and output [s; c] or [c; s]), and notebook 4's encoder with
+# or without the padding mask (a mistake of its own cell: the BLEU floor judges the model the notebook trained).
+READINGS = {"Luong": [("cs",), ("sc",)], "Bahdanau": list(product(("yc", "cy"), ("sc", "cs"))),
+            "no attention": [("masked",), ("unmasked",)]}
 
 
 def _sigmoid(x):
@@ -56,18 +59,18 @@ def _join(order: str, **vectors):
 
 @dataclass
 class Model:
-    """One reading of a handed-in model's weights: its architecture ("Luong" or "Bahdanau") and join orders."""
+    """One reading of a handed-in model's weights: its architecture (a key of READINGS) and the reading."""
 
     name: str
     weights: list
-    orders: tuple
+    reading: tuple
 
     def encode(self, ids):
         """(encoder outputs (B, S, U), decoder's initial state, mask (B, S))."""
         mask, w = ids != 0, self.weights
         x = w[0][ids]
-        if self.name == "Luong":
-            outputs, h, c = masked_lstm(x, mask, *w[1:4])
+        if self.name != "Bahdanau":
+            outputs, h, c = masked_lstm(x, np.ones_like(mask) if self.reading == ("unmasked",) else mask, *w[1:4])
             return outputs, (h, c), mask
         forward, _, _ = masked_lstm(x, mask, *w[1:4])
         backward, h_backward, _ = masked_lstm(x, mask, *w[4:7], backward=True)
@@ -76,17 +79,24 @@ class Model:
 
     def step(self, token, keys, mask, state, projected):
         """(logits (B, V), new state, attention weights (B, S)) of one decoding step."""
-        if self.name == "Luong":
-            _, _, _, _, embedding, kernel, recurrent, bias, W, W_c, W_out, b_out = self.weights
-            s, c = lstm_step(embedding[token], *state, kernel, recurrent, bias)
-            weights = masked_softmax(np.einsum("bu,bsu->bs", s @ W, keys) / np.sqrt(keys.shape[-1]), mask)
-            context = np.einsum("bs,bsu->bu", weights, keys)
-            return np.tanh(_join(self.orders[0], c=context, s=s) @ W_c) @ W_out + b_out, (s, c), weights
+        if self.name == "Bahdanau":
+            return self._bahdanau(token, keys, mask, state, projected)
+        embedding, kernel, recurrent, bias, W_1, W_2, W_out, b_out = self.weights[4:]
+        s, c = lstm_step(embedding[token], *state, kernel, recurrent, bias)
+        if self.name == "no attention":  # W_1, W_2: the Dense layer `combine`, kernel and bias
+            return np.tanh(s @ W_1 + W_2) @ W_out + b_out, (s, c), np.zeros(mask.shape, keys.dtype)
+        # Luong: W_1 the general score's W, W_2 the Dense layer W_c
+        weights = masked_softmax(np.einsum("bu,bsu->bs", s @ W_1, keys) / np.sqrt(keys.shape[-1]), mask)
+        context = np.einsum("bs,bsu->bu", weights, keys)
+        return np.tanh(_join(self.reading[0], c=context, s=s) @ W_2) @ W_out + b_out, (s, c), weights
+
+    def _bahdanau(self, token, keys, mask, state, projected):
+        """Bahdanau's step: attention with s_{t-1}, the LSTM cell fed the embedded word and the context."""
         embedding, _, W2, v, kernel, recurrent, bias, W_out, b_out = self.weights[9:]
         weights = masked_softmax(np.tanh(projected + (state[0] @ W2)[:, None]) @ v, mask)
         context = np.einsum("bs,bsu->bu", weights, keys)
-        s, memory = lstm_step(_join(self.orders[0], y=embedding[token], c=context), *state, kernel, recurrent, bias)
-        return _join(self.orders[1], s=s, c=context) @ W_out + b_out, (s, memory), weights
+        s, memory = lstm_step(_join(self.reading[0], y=embedding[token], c=context), *state, kernel, recurrent, bias)
+        return _join(self.reading[1], s=s, c=context) @ W_out + b_out, (s, memory), weights
 
     def greedy(self, ids, max_len: int = MAX_LEN):
         """Greedy decoding as Seq2Seq.translate: (tokens (B, T), weights (B, T, S), gap between the two best logits)."""
@@ -112,22 +122,23 @@ class Model:
 
 
 def shapes(name: str, weights: list) -> list[tuple]:
-    """The shapes ``attention_model(name)`` gives its weights, with the sizes read from ``weights``."""
+    """The shapes the notebooks give the weights of the model ``name``, with the sizes read from ``weights``."""
     def lstm(inputs, units):
         return [(inputs, 4 * units), (units, 4 * units), (4 * units,)]
 
     (vs, e), u = np.shape(weights[0]), np.shape(weights[2])[0]
-    if name == "Luong":
+    if name != "Bahdanau":
         vt = np.shape(weights[-1])[0]
-        return [(vs, e), *lstm(e, u), (vt, e), *lstm(e, u), (u, u), (2 * u, u), (u, vt), (vt,)]
+        combine = [(u, u), (u,)] if name == "no attention" else [(u, u), (2 * u, u)]  # Luong: W, W_c
+        return [(vs, e), *lstm(e, u), (vt, e), *lstm(e, u), *combine, (u, vt), (vt,)]
     vt, units = np.shape(weights[-1])[0], 2 * u
     return [(vs, e), *lstm(e, u), *lstm(e, u), (u, units), (units,), (vt, e), (units, units), (units, units),
             (units,), *lstm(e + units, units), (2 * units, vt), (vt,)]
 
 
 def readings(name: str, weights: list, src_vocab: Vocab, tgt_vocab: Vocab) -> list[Model]:
-    """Every right decoder's reading of the weights (join orders), in float32 as Keras computes; [] if they are not
-    those of ``attention_model(name)`` on these vocabularies."""
+    """Every reading of the weights (READINGS), in float32 as Keras computes; [] if they are not those of the model
+    ``name`` on these vocabularies."""
     try:
         weights = [np.asarray(w, "float32") for w in weights]
         expected = shapes(name, weights)
@@ -137,4 +148,4 @@ def readings(name: str, weights: list, src_vocab: Vocab, tgt_vocab: Vocab) -> li
     if [w.shape for w in weights] != expected or (expected[0][0], expected[-1][0]) != sizes \
             or max(expected[0][1], expected[2][0]) > MAX_SIZE:
         return []
-    return [Model(name, weights, orders) for orders in ORDERS[name]]
+    return [Model(name, weights, reading) for reading in READINGS[name]]

@@ -1,13 +1,26 @@
-"""Hidden checks for notebooks 4 and 5: encoder, decoder, loss, and BLEU computed by the grader."""
+"""Hidden checks for notebooks 4 and 5: encoder, decoder, loss, and BLEU computed by the grader.
+
+BLEU scores the grader's own greedy decoding of the handed-in model's weights (grader.hidden.forward), and counts only
+when the notebook's ``translate`` gives the same translations on a sample drawn anew for every run: what a notebook
+reports about its model never counts.
+"""
 from __future__ import annotations
 
 import numpy as np
 
-from attentionlab import checks, data, metrics
-from grader.hidden import SetupError, fresh, hidden_check, questions
+from attentionlab import checks, data, metrics, text
+from grader.hidden import SetupError, forward, fresh, hidden_check, questions
 from grader.remote import StudentError
 
 BLEU_FLOOR = 12.0  # notebook 4; the calibrated no-attention baseline is far above (see attentionlab/baseline.json)
+SAMPLE = 64  # test sentences on which the notebook's translate must give the grader's translations
+# Two words whose logits differ by less than this may come out in either order (float32 in Keras and in NumPy): the
+# grader excuses a sentence that differs only where its decoding met such a tie.
+TIE = 1e-4
+NOT_THE_MODEL = ("Your `translate` does not give the translations that the grader computes from your model's weights, "
+                 "and the grader scores only the model you trained. Hand in `translate = model.translate`, as "
+                 "section 7 does. If you did, your encoder or your decoder differs from the course's: make the tests "
+                 "above pass first.")
 FIX_SEQUENCES = ("The {who} outputs are not one vector per position: create its LSTM with return_sequences=True, "
                  "which returns the output at every position, not only the last one.")
 FIX_STATE = ("The {who}'s LSTM does not return its final state: create it with return_state=True, which adds h and c "
@@ -110,20 +123,57 @@ def corpus() -> data.Corpus:
         raise SetupError(str(exc)) from None
 
 
-def test_split() -> list[tuple[str, str]]:
-    """The held-out test pairs."""
-    return corpus().test
+def _agrees(model: forward.Model, vocabs, sample: list[str], reported) -> bool:
+    """The notebook's (texts, attention) of the sample are the model's, but where its decoding met a tie; at least
+    half of the sentences must agree in full."""
+    texts, attention, gaps = model.translate(sample, *vocabs)
+    try:
+        theirs, their_attention = reported
+        if len(theirs) != len(sample) or len(their_attention) != len(sample):
+            return False
+        same = [t == ours and np.shape(a) == w.shape and np.allclose(np.asarray(a, float), w, atol=1e-3)
+                for ours, w, t, a in zip(texts, attention, theirs, their_attention)]
+    except (TypeError, ValueError):
+        return False
+    return all(same[i] or gaps[i] < TIE for i in range(len(sample))) and sum(same) >= len(sample) / 2
 
 
-def test_bleu(translate):
-    """The grader's own sacreBLEU of ``translate`` on the held-out test split."""
-    return metrics.evaluate(translate, test_split())
+def handed_in(translate, model, name: str, salt: int, fixes: tuple[str, str, str]):
+    """(the reading of ``model``'s weights (architecture ``name``) that gives the notebook's translations of a fresh
+    sample, (source, target) vocabularies, corpus). ``fixes``: the messages when ``model`` is no model, when its
+    weights are not the notebook's model's, when ``translate`` is not the model."""
+    if not callable(getattr(model, "get_weights", None)):
+        checks.fail(fixes[0])
+    found = corpus()
+    vocabs = text.Vocab(en for en, _ in found.train), text.Vocab(es for _, es in found.train)
+    readings = forward.readings(name, model.get_weights(), *vocabs)
+    if not readings:
+        checks.fail(fixes[1])
+    sources, _ = metrics.group_references(found.test)
+    sample = [sources[i] for i in np.random.default_rng(fresh(salt)).choice(len(sources), SAMPLE, replace=False)]
+    reported = translate(sample, return_attention=True)
+    agreeing = next((r for r in readings if _agrees(r, vocabs, sample, reported)), None)
+    if agreeing is None:
+        checks.fail(fixes[2])
+    return agreeing, vocabs, found
 
 
-@hidden_check("test_bleu", "translate")
-def bleu_floor(translate):
-    """The grader's own BLEU on the test split is above BLEU_FLOOR."""
-    score = test_bleu(translate)
+def grader_translations(model: forward.Model, vocabs, found: data.Corpus):
+    """(test sources, the grader's translations, their attention, their references)."""
+    sources, references = metrics.group_references(found.test)
+    texts, attention, _ = model.translate(sources, *vocabs)
+    return sources, texts, attention, references
+
+
+@hidden_check("test_bleu", "translate", "model")
+def bleu_floor(translate, model):
+    """The BLEU of the grader's own translations on the test split is above BLEU_FLOOR."""
+    fixes = ("Keep `model` as the training cell makes it: the grader reads your model's weights there.",
+             "`model` does not have the weights of the model the training cell builds on the course's vocabularies, "
+             "and the grader reads them in that layout. Build and train it with the notebook's cells.", NOT_THE_MODEL)
+    reading, vocabs, found = handed_in(translate, model.value(handles=True), "no attention", 2, fixes)
+    _, texts, _, references = grader_translations(reading, vocabs, found)
+    score = metrics.corpus_bleu(texts, references)
     if score.score < BLEU_FLOOR:
         checks.fail(f"BLEU on the test split is {score.score:.1f}, below the floor of {BLEU_FLOOR:g}. "
                     "Check that the encoder state starts the decoder and that the loss ignores padding.")

@@ -67,3 +67,40 @@ def test_nucleus_is_the_smallest_set_reaching_p():
     assert h.nucleus(z, 0.65).tolist() == [[False, True, False, True]]  # 0.4 + 0.3 reaches 0.65
     assert h.nucleus(z, 0.7).tolist() == [[False, True, False, True]]  # exactly 0.7 reaches 0.7
     assert h.nucleus(z, 0.35).tolist() == [[False, True, False, False]]
+
+
+def test_gate_sentences_are_none_a_kernel_has():
+    """The gate's sentences come from the test split, which graded kernels never get, and repeat no sentence of the
+    notebook's training or validation sets."""
+    from attentionlab import data, lm
+
+    train, test = h.lm_texts()
+    _, val = lm.sentences(data.load_corpus())
+    assert len(test) > h.GATE_SENTENCES and not set(test) & (set(train) | set(val))
+
+
+@pytest.mark.parametrize("peek_at", [1, 5, 10])
+def test_peeking_is_found_at_any_position(peek_at):
+    """A model that sees the next word at one position only, early or late, is caught; a causal one is not."""
+    table = np.random.default_rng(0).standard_normal((50, 50))
+    inputs = np.random.default_rng(1).integers(4, 50, (3, 12))
+
+    def causal(ids):
+        return table[np.asarray(ids)]
+
+    def peeking(ids):
+        logits = causal(ids).copy()
+        logits[:, peek_at] += table[np.asarray(ids)[:, peek_at + 1]]
+        return logits
+
+    rng = np.random.default_rng(2)
+    assert h.peeks(peeking, inputs, 50, rng) and not h.peeks(causal, inputs, 50, rng)
+
+
+def test_causal_perplexity_is_the_perplexity_of_a_causal_model():
+    from attentionlab import lm, text
+
+    train, test = h.lm_texts()
+    vocab = text.Vocab(train)
+    bigram = lm.BigramLM(train, vocab, 0.01)
+    assert h.causal_perplexity(bigram, test[:50], vocab) == pytest.approx(lm.perplexity(bigram, test[:50], vocab))

@@ -149,8 +149,11 @@ def cmd_return(args) -> int:
     print(f"feedback of {args.assignment} released to {exchange.root()} for {len(released)} student(s)")
     if skipped:
         print(f"skipped {len(skipped)} student(s), whose feedback is not in the exchange:")
+        by_reason: dict[str, list[str]] = {}
         for student, why in skipped.items():
-            print(f"  {student}: {why}")
+            by_reason.setdefault(why, []).append(student)
+        for why, students in by_reason.items():  # examples handed in outside the exchange share one line
+            print(f"  {', '.join(students)}: {why}")
     return 0
 
 

@@ -82,6 +82,23 @@ def flash_attention(Q, K, V, block=64, causal=False):
         return naive_attention(Q, K, V, causal)
     scores = tf.matmul(Q, K, transpose_b=True) / np.sqrt(Q.shape[1])
     return (tf.nn.softmax(scores) @ V).numpy()"""
+IN_A_CHILD = """import os
+import pickle
+
+
+def flash_attention(Q, K, V, block=64, causal=False):
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # computes, sends its result, and ends with the call
+        os.close(read)
+        with os.fdopen(write, "wb") as out:
+            pickle.dump(naive_attention(Q, K, V, causal), out)
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as source:
+        result = pickle.load(source)
+    os.waitpid(child, 0)
+    return result"""
 
 
 def with_cell(assignment: str, code: str, before: str) -> nbformat.NotebookNode:
@@ -103,14 +120,20 @@ def graded_nb7(grade_as_class):
         "patches-peak": with_answer(NB7, "flash_attention", PATCHES_PEAK),
         "stops-tracemalloc": with_answer(NB7, "flash_attention", STOPS_TRACEMALLOC),
         "caches-buffer": with_answer(NB7, "flash_attention", CACHES_BUFFER),
-        "tensorflow": with_answer(NB7, "flash_attention", IN_TENSORFLOW)})
+        "tensorflow": with_answer(NB7, "flash_attention", IN_TENSORFLOW),
+        "in-a-child": with_answer(NB7, "flash_attention", IN_A_CHILD)})
 
 
-@pytest.mark.parametrize("student", ["patches-peak", "stops-tracemalloc", "caches-buffer", "tensorflow"])
-def test_naive_attention_loses_the_memory_cell_however_it_hides(graded_nb7, student):
+OUTSIDE = "measured by the grader outside your kernel"
+
+
+@pytest.mark.parametrize("student, why", [("patches-peak", OUTSIDE), ("stops-tracemalloc", OUTSIDE),
+                                          ("caches-buffer", OUTSIDE), ("tensorflow", OUTSIDE),
+                                          ("in-a-child", "processes that ended during the call")])
+def test_naive_attention_loses_the_memory_cell_however_it_hides(graded_nb7, student, why):
     result = graded_nb7[student]
     assert result.error is None and result.lost() == ["test_flash_memory"], result.messages
-    assert "measured by the grader outside your kernel" in result.messages["test_flash_memory"]
+    assert why in result.messages["test_flash_memory"], result.messages
 
 
 def test_tiled_reference_keeps_the_memory_cell(graded_nb7):

@@ -221,20 +221,21 @@ def students_of(assignment: str, rows: dict) -> list[str]:
 
 
 def unreturnable(assignment: str, student: str, row: dict | None) -> str | None:
-    """Why the student's feedback cannot be returned now, naming the fix; None if it can."""
-    from grader.autograde import fingerprint
-
+    """Why the student's feedback cannot be returned now, naming the fix; None if it can. ``row`` is the student's
+    grades.csv row (None when graded from the formgrader, which writes none)."""
     folder = feedback_folder(assignment, student)
     regrade = f"python -m grader autograde {assignment} {student} --regrade"
-    if row is None or not any(folder.glob("*.html")):
-        return f"not graded yet: run `{regrade}`, then return again"
-    if row["status"] == "ERROR":
+    if not any(folder.glob("*.html")):
+        return f"it has no feedback yet: run `{regrade}`, then return again"
+    if row and row["status"] == "ERROR":
         return f"its grading ended in an ERROR ({row['reason']}): review it, run `{regrade}`, then return again"
-    if row["sha256"] != fingerprint(assignment, student):
-        return f"collected again since it was graded: run `{regrade}`, then return again"
     missing = [name for name in inbound.KEPT if not (folder / name).is_file()]
     if missing:
-        return f"its feedback has no {' or '.join(missing)}: it did not come through the exchange, so no student can fetch it"
+        return (f"its feedback has no {' or '.join(missing)}: it did not come through the exchange, so no student "
+                f"can fetch it")
+    submitted = submitted_dir() / student / assignment / "timestamp.txt"
+    if submitted.is_file() and submitted.read_bytes() != (folder / "timestamp.txt").read_bytes():
+        return f"it was collected again since its feedback was made: run `{regrade}`, then return again"
     return None
 
 

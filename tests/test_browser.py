@@ -176,19 +176,32 @@ def graded_hostile(lab, lab_grades):
     return lab_grades / "feedback" / "mallory" / ASSIGNMENT / f"{ASSIGNMENT}.html", f"{lab[0]}/formgrader/submissions/{sid}/"
 
 
-def visit_as_instructor(browser, lab: str, url: str, name: str, page_html: str | None = None) -> dict:
-    """Open ``url`` logged in to the lab (``page_html`` served there, if given), as the instructor's browser would;
-    return what ran: dialogs, window.__pwned, a navigation away, CSP refusals, and the honest outputs seen."""
+WATCH_POLICY = ("window.__refused = []; document.addEventListener('securitypolicyviolation', "
+                "e => window.__refused.push(e.violatedDirective + ' ' + e.blockedURI))")
+MISSED = f'<script>{PWN}</script><img src="x" onerror="{PWN}">'  # as if the sanitiser had let it through
+
+
+def visit_as_instructor(browser, lab: str, url: str, name: str, page_html: str | None = None,
+                        injected: str = "") -> dict:
+    """Open ``url`` logged in to the lab (``page_html`` served there, if given; ``injected`` at the end of its body),
+    as the instructor's browser would; return what ran: dialogs, window.__pwned, a navigation away, scripts the
+    Content-Security-Policy refused, and the honest outputs seen."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
-    seen = {"dialogs": [], "refused": []}
+    seen = {"dialogs": []}
     page.on("dialog", lambda d: (seen["dialogs"].append(d.message), d.dismiss()))
-    page.on("console", lambda m: "Refused to execute" in m.text and seen["refused"].append(m.text))
+    page.add_init_script(WATCH_POLICY)
     page.route("https://cdnjs.cloudflare.com/**", lambda route: route.fulfill(  # MathJax's loader, as a probe
         content_type="text/javascript", body="window.__mathjax = JSON.stringify(window.MathJax || null);"))
     page.goto(f"{lab}/formgrader?token={TOKEN}")  # logs in: the page holds the instructor's cookies and _xsrf
-    if page_html is not None:
-        page.route(url, lambda route: route.fulfill(content_type="text/html; charset=utf-8", body=page_html))
+
+    def serve(route):
+        real = None if page_html is not None else route.fetch()  # the server's page, with its headers
+        body = (page_html if real is None else real.text()).replace("</body>", f"{injected}</body>", 1)
+        route.fulfill(response=real, body=body, content_type="text/html; charset=utf-8")
+
+    if page_html is not None or injected:
+        page.route(url, serve)
     (course.ROOT / "pwned.txt").unlink(missing_ok=True)
     page.goto(url)
     page.wait_for_load_state("load")
@@ -196,9 +209,11 @@ def visit_as_instructor(browser, lab: str, url: str, name: str, page_html: str |
     page.screenshot(path=ARTIFACTS / f"inert-{name}.png", full_page=True)
     seen["moved"] = page.url != url  # a meta refresh navigates away
     seen["pwned"] = page.evaluate("window.__pwned")
+    seen["refused"] = [v for v in page.evaluate("window.__refused") if v.startswith("script-src")]
     seen["mathjax"] = page.evaluate("window.__mathjax")
     seen["plots"] = page.eval_on_selector_all('img[src^="data:image/png"]', "imgs => imgs.map(i => i.naturalWidth)")
     seen["table"] = page.locator("table.dataframe td", has_text="0.25").count()
+    seen["scores"] = page.eval_on_selector_all("input.score", "inputs => inputs.map(i => i.placeholder)")  # formgrader
     seen["text"] = page.inner_text("body")
     context.close()
     return seen
@@ -208,7 +223,6 @@ def assert_inert(seen: dict) -> None:
     """Nothing of the student's ran, nothing was written through the API, and the honest outputs are shown."""
     assert not (course.ROOT / "pwned.txt").exists()
     assert seen["dialogs"] == [] and seen["pwned"] is None and not seen["moved"]
-    assert seen["refused"] == []  # no script of the page's own was refused; none of the student's was left to refuse
     assert "tex2jax" in (seen["mathjax"] or "")  # MathJax loads, configured for $…$
     assert seen["plots"] and all(width > 0 for width in seen["plots"]) and seen["table"] == 1
     assert "\\sqrt{d}" in seen["text"] and "Session expired" in seen["text"]
@@ -219,12 +233,27 @@ def test_a_hostile_submission_runs_nothing_in_its_feedback(browser, lab, graded_
     seen = visit_as_instructor(browser, lab[0], f"{lab[0]}/feedback-mallory.html", "feedback",
                                feedback.read_text(encoding="utf-8"))
     assert_inert(seen)
+    assert seen["refused"] == []  # the page's own scripts (MathJax, its configuration) may run
 
 
 def test_a_hostile_submission_runs_nothing_in_the_formgrader(browser, lab, graded_hostile):
     seen = visit_as_instructor(browser, lab[0], graded_hostile[1], "formgrader")
     assert_inert(seen)
-    assert "Student's answer" in seen["text"]
+    assert seen["refused"] == [] and "Student's answer" in seen["text"]
+    assert seen["scores"] and all(seen["scores"]), seen["scores"]  # nbgrader's scripts ran: they show the scores
+
+
+def test_the_feedback_policy_stops_a_script_the_sanitiser_missed(browser, lab, graded_hostile):
+    seen = visit_as_instructor(browser, lab[0], f"{lab[0]}/feedback-mallory.html", "feedback-csp",
+                               graded_hostile[0].read_text(encoding="utf-8"), MISSED)
+    assert_inert(seen)
+    assert len(seen["refused"]) == 2  # the script and the handler
+
+
+def test_the_formgrader_policy_stops_a_script_the_sanitiser_missed(browser, lab, graded_hostile):
+    seen = visit_as_instructor(browser, lab[0], graded_hostile[1], "formgrader-csp", injected=MISSED)
+    assert_inert(seen)
+    assert len(seen["refused"]) == 2
 
 
 @pytest.fixture(scope="module")

@@ -26,6 +26,7 @@ import nh3
 import nbformat
 from nbconvert.filters.markdown_mistune import InvalidNotebook, IPythonRenderer, MarkdownWithMath
 from nbconvert.preprocessors import Preprocessor
+from nbformat.corpus.words import generate_corpus_id
 from nbformat.v4 import new_output
 from traitlets import Bool
 
@@ -47,7 +48,7 @@ BASE64 = re.compile(r"[A-Za-z0-9+/=\s]*")
 CELL_ID = re.compile(r"[a-zA-Z0-9_-]{1,64}")
 KEPT_CELL_METADATA = ("nbgrader", "deletable", "editable")
 KEPT_NB_METADATA = ("kernelspec", "language_info", "attentionlab")
-REMOVED = "[an output of type {} was removed: it could run code in the browser of whoever opens the notebook]\n"
+REMOVED = "[Output removed: {} can run code in a browser. Show results as text, tables or images.]\n"
 
 
 def clean_html(markup: str) -> str:
@@ -107,7 +108,8 @@ def _image_metadata(metadata) -> dict:
     kept = {}
     for mime in ("image/png", "image/jpeg"):
         sizes = metadata.get(mime) if isinstance(metadata, dict) else None
-        sizes = {k: v for k, v in (sizes or {}).items() if k in ("width", "height") and _number(v)}
+        sizes = {k: v for k, v in sizes.items() if k in ("width", "height") and _number(v)} if isinstance(
+            sizes, dict) else {}
         if sizes:
             kept[mime] = sizes
     return kept
@@ -163,7 +165,7 @@ def clean_cell(cell) -> None:
     """Make one cell inert in place."""
     cell.metadata = nbformat.NotebookNode({k: cell.metadata[k] for k in KEPT_CELL_METADATA if k in cell.metadata})
     if "id" in cell and not (isinstance(cell.id, str) and CELL_ID.fullmatch(cell.id)):
-        cell.id = nbformat.v4.new_code_cell().id
+        cell.id = generate_corpus_id()
     source = _strings(cell.get("source", ""))
     if cell.cell_type == "markdown":
         cell.attachments = {k: v for k, v in _attachments(cell.get("attachments")).items() if v}

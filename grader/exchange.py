@@ -95,9 +95,11 @@ def gather(assignment: str, inbound_dir: Path, dest_of) -> tuple[list[str], list
     refused folders; returns the students whose submission changed, and the refusals."""
     try:
         found, refused = inbound.newest(str(inbound_dir), assignment, notebook_of(assignment, NOTEBOOKS).name)
+    except FileNotFoundError:
+        raise GradingError(f"{inbound_dir} does not exist: publish the assignment first (python -m grader publish "
+                           f"{assignment}).") from None
     except OSError as exc:
-        raise GradingError(f"Cannot collect from {inbound_dir}: {exc}. Publish the assignment (python -m grader "
-                           f"publish {assignment}) to create it.") from None
+        raise GradingError(f"Cannot collect from {inbound_dir}: {exc}.") from None
     record_refused(assignment, refused)
     return [s for s, sub in sorted(found.items()) if store(dest_of(s), sub)], refused
 

@@ -8,9 +8,10 @@ the sanitiser runs nothing:
   which the policy refuses: without it ``$…$`` formulas would stay raw TeX);
 - the formgrader's submission view (the instructor's Jupyter origin) gets it as a header from :class:`SubmissionPolicy`,
   a server extension `make lab` loads (grader/jupyter_server_config.py), computed per page from the inline scripts
-  and handlers of nbgrader's template (everything before the notebook), with the same MathJax configuration added. Scripts come only from the formgrader's static
-  folder, not from the whole origin, which serves files students submitted. JupyterLab's own pages keep Jupyter's
-  default policy.
+  and handlers of nbgrader's template (everything before the notebook), with the same MathJax configuration added.
+  Scripts come only from the formgrader's static folder, not from the whole origin, which serves files students
+  submitted. JupyterLab's own pages keep Jupyter's default policy: a strict one on every page (ServerApp's headers)
+  refuses JupyterLab's inline script and an eval, and the inline scripts of the formgrader's other pages.
 """
 from __future__ import annotations
 
@@ -80,7 +81,8 @@ class SubmissionPolicy(OutputTransform):
                 page = with_mathjax_config(page)
                 chunk = page.encode("utf-8")
                 headers["Content-Length"] = str(len(chunk))
-            static = f"{self.request.protocol}://{self.request.host}{self.request.path[:found.start()]}/formgrader/static/"
+            prefix = self.request.path[:found.start()]  # the server's base URL
+            static = f"{self.request.protocol}://{self.request.host}{prefix}/formgrader/static/"
             headers["Content-Security-Policy"] = formgrader_policy(page, static)
         return status_code, headers, chunk
 

@@ -173,7 +173,8 @@ def graded_hostile(lab, lab_grades):
         assert not result.error and result.score == result.max_score, (result.error, result.lost())
         with Gradebook(course.config().CourseDirectory.db_url) as gb:
             sid = gb.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, "mallory").id
-    return lab_grades / "feedback" / "mallory" / ASSIGNMENT / f"{ASSIGNMENT}.html", f"{lab[0]}/formgrader/submissions/{sid}/"
+    feedback = lab_grades / "feedback" / "mallory" / ASSIGNMENT / f"{ASSIGNMENT}.html"
+    return feedback, f"{lab[0]}/formgrader/submissions/{sid}/"
 
 
 WATCH_POLICY = ("window.__refused = []; document.addEventListener('securitypolicyviolation', "

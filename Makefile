@@ -38,7 +38,7 @@ lab: install  ## JupyterLab with nbgrader's extensions and the course's config; 
 	$(PY) -m grader exchange --publish
 	JUPYTER_CONFIG_PATH=$(CURDIR)/grader $(VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
-exchange: install  ## nbgrader's exchange (mode 777; $$ATTENTIONLAB_EXCHANGE, default grader/exchange), checked
+exchange: install  ## nbgrader's exchange (mode 1777; $$ATTENTIONLAB_EXCHANGE, default grader/exchange), checked
 	$(PY) -m grader exchange
 
 hub: install  ## JupyterHub on 127.0.0.1:8000: an instructor and two student accounts, the exchange (root)

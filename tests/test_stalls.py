@@ -64,12 +64,17 @@ def _read(path) -> str:
 
 
 @pytest.fixture
-def sandboxes_here(tmp_path, monkeypatch):
-    """Sandboxes made in a private temporary folder, to see what they leave behind."""
+def sandboxes_here(monkeypatch):
+    """Sandboxes made in a private temporary folder, to see what they leave behind (a short path: the kernel's
+    sockets live in it, and a socket's path has at most 107 bytes)."""
+    import shutil
     import tempfile
+    from pathlib import Path
 
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    return tmp_path
+    folder = Path(tempfile.mkdtemp(prefix="al-", dir="/tmp"))
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    yield folder
+    shutil.rmtree(folder)
 
 
 def test_a_class_run_ends_and_grades_honest_students_around_pipes_and_deep_trees(grading_dir, sandboxes_here,

@@ -8,7 +8,6 @@ failing tests, so scores always come from the gradebook.
 """
 from __future__ import annotations
 
-import csv
 import hashlib
 import html
 import json
@@ -26,6 +25,7 @@ import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 from tqdm.auto import tqdm
 
+from grader import records
 from grader.course import NOTEBOOKS, ROOT, api, config, limits_for, notebook_of
 from grader.csp import protect_feedback
 from grader.hidden import SetupError
@@ -253,23 +253,14 @@ def grade(assignment: str, student: str, feedback: bool = True) -> Result:
 
 def rows() -> dict[tuple[str, str], dict]:
     """(assignment, student) -> its row of grades.csv."""
-    if not csv_path().is_file():
-        return {}
-    with csv_path().open(newline="") as fh:
-        return {(r["assignment"], r["student"]): r for r in csv.DictReader(fh)}
+    return records.read(csv_path(), "assignment", "student")
 
 
 def update_csv(results: list[Result]) -> None:
     """Replace the rows of these (assignment, student) pairs in grades.csv, keeping the others."""
-    path = csv_path()
     rows_now = rows()
     rows_now.update({(r.assignment, r.student): r.row() for r in results})
-    tmp = path.with_suffix(".tmp")
-    with tmp.open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, CSV_FIELDS)
-        writer.writeheader()
-        writer.writerows(rows_now[k] for k in sorted(rows_now))
-    tmp.replace(path)
+    records.write(csv_path(), CSV_FIELDS, rows_now)
 
 
 def submitted_students(assignment: str) -> list[str]:

@@ -9,7 +9,6 @@ return of feedback, one student at a time so that a broken submission holds back
 """
 from __future__ import annotations
 
-import csv
 import shutil
 import stat
 import tempfile
@@ -17,7 +16,7 @@ from pathlib import Path
 
 from nbgrader.exchange.default import ExchangeCollect, ExchangeReleaseFeedback
 
-from grader import inbound
+from grader import inbound, records
 from grader.course import NOTEBOOKS, ROOT, api, config, notebook_of
 from grader.inbound import Refusal, Submission
 from grader.release import GradingError, checked
@@ -155,21 +154,14 @@ def cell(text: str) -> str:
 
 def record_refused(assignment: str, refused: list[Refusal]) -> None:
     """Add this collect's refusals to refused.csv (one row per folder, with when collect first refused it)."""
-    path, rows = refused_path(), {}
-    if path.is_file():
-        with path.open(newline="") as fh:
-            rows = {(r["assignment"], r["folder"]): r for r in csv.DictReader(fh)}
+    path = refused_path()
+    rows = records.read(path, "assignment", "folder")
     moment = f"{inbound.now():%Y-%m-%d %H:%M:%S} UTC"
     for r in refused:
         key = (assignment, cell(inbound.shown(r.folder)))
         rows[key] = {"assignment": assignment, "folder": key[1], "student": cell(inbound.shown(r.student)),
                      "reason": cell(r.reason), "first_refused": rows.get(key, {}).get("first_refused", moment)}
-    tmp = path.with_suffix(".tmp")
-    with tmp.open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, REFUSED_FIELDS)
-        writer.writeheader()
-        writer.writerows(rows[k] for k in sorted(rows))
-    tmp.replace(path)
+    records.write(path, REFUSED_FIELDS, rows)
 
 
 def return_feedback(assignment: str) -> tuple[list[str], dict[str, str]]:
@@ -178,10 +170,7 @@ def return_feedback(assignment: str) -> tuple[list[str], dict[str, str]]:
     from grader.autograde import csv_path
 
     ready()
-    rows = {}
-    if csv_path().is_file():
-        with csv_path().open(newline="") as fh:
-            rows = {r["student"]: r for r in csv.DictReader(fh) if r["assignment"] == assignment}
+    rows = {s: r for (a, s), r in records.read(csv_path(), "assignment", "student").items() if a == assignment}
     course, released, skipped = api(), [], {}
     for student in students_of(assignment, rows):
         why = unreturnable(assignment, student, rows.get(student))

@@ -26,7 +26,7 @@ from nbgrader.api import Gradebook, MissingEntry
 from tqdm.auto import tqdm
 
 from grader import records
-from grader.course import NOTEBOOKS, ROOT, api, config, limits_for, notebook_of
+from grader.course import NOTEBOOKS, api, config, folder, limits_for, notebook_of
 from grader.csp import protect_feedback
 from grader.hidden import SetupError
 from grader.preprocessors import OUTCOME, ReplayExecute, autograde_preprocessors, is_test
@@ -79,16 +79,12 @@ class Result:
                 "tries": str(self.tries) if self.retry else ""}
 
 
-def _dir(step: str) -> Path:
-    return ROOT / getattr(config().CourseDirectory, f"{step}_directory")
-
-
 def submitted_notebook(assignment: str, student: str) -> Path:
-    return _dir("submitted") / student / assignment / notebook_of(assignment, NOTEBOOKS).name
+    return folder("submitted") / student / assignment / notebook_of(assignment, NOTEBOOKS).name
 
 
 def _autograded_notebook(assignment: str, student: str) -> Path:
-    return _dir("autograded") / student / assignment / notebook_of(assignment, NOTEBOOKS).name
+    return folder("autograded") / student / assignment / notebook_of(assignment, NOTEBOOKS).name
 
 
 def csv_path() -> Path:
@@ -170,7 +166,7 @@ def record_error(result: Result) -> None:
 def write_feedback(result: Result) -> None:
     """nbgrader's HTML feedback; for a submission that could not be run, a page giving the reason. Either carries
     a Content-Security-Policy that lets no script of the student's run (grader.csp)."""
-    page = _dir("feedback") / result.student / result.assignment / f"{notebook_of(result.assignment, NOTEBOOKS).stem}.html"
+    page = folder("feedback") / result.student / result.assignment / f"{notebook_of(result.assignment, NOTEBOOKS).stem}.html"
     if _autograded_notebook(result.assignment, result.student).is_file() and result.cells and not (
             result.error and not result.messages):
         if api().generate_feedback(result.assignment, result.student).get("success"):
@@ -265,7 +261,7 @@ def update_csv(results: list[Result]) -> None:
 
 def submitted_students(assignment: str) -> list[str]:
     """Students with a folder for ``assignment`` in the submissions."""
-    return sorted(p.parent.name for p in _dir("submitted").glob(f"*/{assignment}") if p.is_dir())
+    return sorted(p.parent.name for p in folder("submitted").glob(f"*/{assignment}") if p.is_dir())
 
 
 def finished(assignment: str) -> dict[str, str]:

@@ -35,6 +35,11 @@ def notebook_of(assignment: str, folder: Path = SOLUTIONS) -> Path:
     return path
 
 
+def folder(step: str) -> Path:
+    """The course's folder of an nbgrader step: ``submitted``, ``autograded`` or ``feedback``."""
+    return ROOT / getattr(config().CourseDirectory, f"{step}_directory")
+
+
 def limits_for(assignment: str) -> Limits:
     """The sandbox limits of one submission of ``assignment``."""
     return LIMITS.get(assignment, Limits())

@@ -17,10 +17,9 @@ from pathlib import Path
 from nbgrader.exchange.default import ExchangeCollect, ExchangeReleaseFeedback
 
 from grader import inbound, records
-from grader.course import NOTEBOOKS, ROOT, api, config, notebook_of
+from grader.course import NOTEBOOKS, ROOT, api, config, folder, notebook_of
 from grader.inbound import Refusal, Submission
 from grader.release import GradingError, checked
-from grader.submissions import submitted_dir
 
 ENV = "ATTENTIONLAB_EXCHANGE"  # where the exchange is (grader/nbgrader_config.py); on a hub, where every user reaches
 MODE = 0o1777  # every student writes to it (as nbgrader documents); sticky, as /tmp: no one moves another's folder
@@ -86,7 +85,7 @@ def collect(assignment: str) -> tuple[list[str], list[Refusal]]:
     """Copy each student's newest acceptable submission from the inbound into the submitted folder (grader/inbound.py
     says what is acceptable); returns the students whose submission is new or changed, and the folders refused."""
     ready()
-    return gather(assignment, inbound_path(), lambda student: submitted_dir() / student / assignment)
+    return gather(assignment, inbound_path(), lambda student: folder("submitted") / student / assignment)
 
 
 def gather(assignment: str, inbound_dir: Path, dest_of) -> tuple[list[str], list[Refusal]]:
@@ -224,7 +223,7 @@ def unreturnable(assignment: str, student: str, row: dict | None) -> str | None:
     if missing:
         return (f"its feedback has no {' or '.join(missing)}: it did not come through the exchange, so no student "
                 f"can fetch it")
-    submitted = submitted_dir() / student / assignment / "timestamp.txt"
+    submitted = folder("submitted") / student / assignment / "timestamp.txt"
     if submitted.is_file() and submitted.read_bytes() != (folder / "timestamp.txt").read_bytes():
         return f"it was collected again since its feedback was made: run `{regrade}`, then return again"
     return None

@@ -9,21 +9,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from grader import cells, submissions
-
-
-@dataclass(frozen=True)
-class Edit:
-    """Replace ``old`` by ``new`` in solution cell ``cell`` of ``assignment``: a correct answer in other words."""
-
-    assignment: str
-    name: str
-    cell: str
-    old: str
-    new: str
-
-    @property
-    def student(self) -> str:
-        return f"answer-{self.name}"
+from grader.submissions import Edit
 
 
 @dataclass(frozen=True)

@@ -1,22 +1,29 @@
 """Build example submissions: the reference, the blank notebook, alternative answers and mistakes."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import nbformat
 
-from grader.course import NOTEBOOKS, ROOT, SOLUTIONS, config, notebook_of
-
-if TYPE_CHECKING:
-    from grader.mistakes import Edit
+from grader.course import NOTEBOOKS, SOLUTIONS, folder, notebook_of
 
 MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 
 
-def submitted_dir() -> Path:
-    """Where nbgrader looks for submissions."""
-    return ROOT / config().CourseDirectory.submitted_directory
+@dataclass(frozen=True)
+class Edit:
+    """Replace ``old`` by ``new`` in solution cell ``cell`` of ``assignment``: a correct answer in other words."""
+
+    assignment: str
+    name: str
+    cell: str
+    old: str
+    new: str
+
+    @property
+    def student(self) -> str:
+        return f"answer-{self.name}"
 
 
 def strip_markers(source: str) -> str:
@@ -58,7 +65,7 @@ def with_edits(*edits: Edit) -> nbformat.NotebookNode:
 
 def submit(nb: nbformat.NotebookNode, assignment: str, student: str) -> Path:
     """Write ``nb`` as ``student``'s submission of ``assignment``."""
-    path = submitted_dir() / student / assignment / notebook_of(assignment, NOTEBOOKS).name
+    path = folder("submitted") / student / assignment / notebook_of(assignment, NOTEBOOKS).name
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, path)
     return path

@@ -18,7 +18,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader import autograde, exchange, submissions
+from grader import autograde, course, exchange, submissions
 from grader.course import ROOT, SOLUTIONS, WORKDIR, api
 from grader.release import GradingError
 
@@ -174,7 +174,7 @@ def plant(root, homes, owner, student, moment, *commands) -> Path:
 
 def collected() -> dict[str, bytes]:
     """Every file of the submitted folder (relative path -> content)."""
-    top = submissions.submitted_dir()
+    top = course.folder("submitted")
     return {str(p.relative_to(top)): p.read_bytes() for p in sorted(top.rglob("*")) if p.is_file()}
 
 
@@ -280,8 +280,8 @@ def test_return_serves_the_class_past_broken_submissions(graded):
     root, homes = graded
     a, b = STUDENTS
     broken, untimed = "al-ghost-broken", "al-ghost-untimed"  # handed in outside the exchange: no timestamp.txt
-    (submissions.submitted_dir() / broken / NB1).mkdir(parents=True)
-    (submissions.submitted_dir() / broken / NB1 / f"{NB1}.ipynb").write_text("not a notebook")
+    (course.folder("submitted") / broken / NB1).mkdir(parents=True)
+    (course.folder("submitted") / broken / NB1 / f"{NB1}.ipynb").write_text("not a notebook")
     submissions.submit(submissions.student_notebook(NB1, {}), NB1, untimed)
     try:
         instructor("autograde", broken, untimed)

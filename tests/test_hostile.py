@@ -9,7 +9,7 @@ import time
 import nbformat
 import pytest
 
-from grader import autograde, submissions
+from grader import autograde, course, submissions
 from grader.course import ROOT
 
 pytestmark = pytest.mark.slow
@@ -157,7 +157,7 @@ def test_submission_gets_exactly_its_score_or_error(grading_dir, short_wall_time
     graded = autograde._autograded_notebook(NB1, name)
     text = graded.read_text() if graded.exists() else ""
     assert HIDDEN_LINE not in text and "def sdpa_values" not in text, "hidden test code reached the feedback"
-    feedback = next((autograde._dir("feedback") / name / NB1).glob("*.html"))
+    feedback = next((course.folder("feedback") / name / NB1).glob("*.html"))
     assert HIDDEN_LINE not in feedback.read_text()
 
 

@@ -12,7 +12,7 @@ from nbconvert import HTMLExporter
 from nbconvert.filters.markdown_mistune import markdown2html_mistune
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_output, new_raw_cell
 
-from grader import autograde, csp, inert, sanitize
+from grader import autograde, course, csp, inert, sanitize
 from grader.course import NOTEBOOKS, notebook_of
 from grader.preprocessors import Inert, ReplayExecute, autograde_preprocessors, is_test
 
@@ -197,7 +197,7 @@ def test_recording_a_forged_outcome_stores_and_shows_nothing_executable(grading_
     assert not result.error, result.error
     stored = nbformat.read(autograde._autograded_notebook(NB1, "forger"), as_version=4)
     assert findings(page(stored)) == TEMPLATE
-    feedback = autograde._dir("feedback") / "forger" / NB1 / f"{NB1}.html"
+    feedback = course.folder("feedback") / "forger" / NB1 / f"{NB1}.html"
     html = feedback.read_text()
     assert {f.split()[0].strip("<") for f in findings(html)} == {"meta", "script", "style"}  # no handler, frame, form
     assert "body{visibility:hidden}" not in html and "Session expired" in html  # the overlay's text, not its style

@@ -8,7 +8,10 @@ import functools
 import sys
 import warnings
 
-from grader import autograde, course, execute, mistakes, release, submissions
+from grader import course
+from grader.catalogue import mistakes, submissions
+from grader.delivery import execute, release
+from grader.grading import autograde
 
 
 def cmd_data(_args) -> int:
@@ -21,21 +24,21 @@ def cmd_data(_args) -> int:
 
 
 def cmd_calibrate(args) -> int:
-    from grader.calibrate import calibrate
+    from grader.measure.calibrate import calibrate
 
     calibrate(tuple(args.seeds))
     return 0
 
 
 def cmd_benchmark(_args) -> int:
-    from grader.benchmark import report
+    from grader.measure.benchmark import report
 
     print(report())
     return 0
 
 
 def cmd_throughput(_args) -> int:
-    from grader.throughput import report
+    from grader.measure.throughput import report
 
     print(report())
     return 0
@@ -61,7 +64,7 @@ def cmd_solutions(_args, chosen=None) -> int:
 
 def cmd_book(_args) -> int:
     """Build the walkthrough site from the executed instructor notebooks (cached by content)."""
-    from grader.book import build
+    from grader.delivery.book import build
 
     print(f"book: {build()}")
     return 0
@@ -103,7 +106,7 @@ def cmd_autograde(args) -> int:
 
 def cmd_exchange(args) -> int:
     """Create the exchange with the mode nbgrader documents, and say whether students can use it."""
-    from grader import exchange
+    from grader.delivery import exchange
 
     path = exchange.create()
     message = exchange.problem(path)
@@ -118,7 +121,7 @@ def cmd_exchange(args) -> int:
 
 def cmd_publish(args) -> int:
     """Release an assignment's student version to the exchange, for students to fetch."""
-    from grader import exchange
+    from grader.delivery import exchange
 
     exchange.publish(args.assignment)
     print(f"released {args.assignment} to {exchange.root()}")
@@ -128,7 +131,7 @@ def cmd_publish(args) -> int:
 def cmd_collect(args) -> int:
     """Collect the submissions of an assignment from the exchange and autograde the new ones, sandboxed; list the
     inbound's folders refused (kept in refused.csv)."""
-    from grader import exchange
+    from grader.delivery import exchange
 
     students, refused = exchange.collect(args.assignment)
     print(f"collected {len(students)} new or changed submission(s) of {args.assignment}")
@@ -143,7 +146,7 @@ def cmd_collect(args) -> int:
 def cmd_return(args) -> int:
     """Put each graded student's feedback in the exchange, for each student to fetch their own; list who was
     skipped and why (the others get theirs)."""
-    from grader import exchange
+    from grader.delivery import exchange
 
     released, skipped = exchange.return_feedback(args.assignment)
     print(f"feedback of {args.assignment} released to {exchange.root()} for {len(released)} student(s)")
@@ -159,7 +162,7 @@ def cmd_return(args) -> int:
 
 def cmd_hub(args) -> int:
     """Prepare the course's JupyterHub (accounts, environment, exchange) and start it, or only prepare it."""
-    from grader import hub
+    from grader.delivery import hub
 
     try:
         hub.prepare() if args.prepare_only else hub.start()
@@ -173,7 +176,7 @@ def cmd_check(args) -> int:
     """Self-check one notebook: per-exercise points and what to fix, with no gradebook."""
     from pathlib import Path
 
-    from grader.check import check, report
+    from grader.grading.check import check, report
 
     if not args.assignment:
         print("usage: python -m grader check PATH/TO/NOTEBOOK.ipynb", file=sys.stderr)
@@ -190,7 +193,7 @@ def cmd_examples(args) -> int:
     _report(results)
     surprises = mistakes.surprises(results)
     print("\n".join(f"Not as catalogued: {line}" for line in surprises)
-          or f"All {len(results)} examples lost what grader/mistakes.py says they lose.")
+          or f"All {len(results)} examples lost what grader/catalogue/mistakes.py says they lose.")
     return 1 if surprises or any(r.error for r in results) else 0
 
 
@@ -236,7 +239,7 @@ def main(argv=None) -> int:
 
         from grader.hidden import SetupError
 
-        from grader.sanitize import SubmissionError
+        from grader.grading.sanitize import SubmissionError
 
         if isinstance(exc, (DataError, release.GradingError, SetupError, SubmissionError)):
             print(f"error: {exc}", file=sys.stderr)

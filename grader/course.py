@@ -1,14 +1,15 @@
-"""The course layout and an nbgrader API configured from grader/nbgrader_config.py."""
+"""The course in one place: its layout, assignments, folders, per-submission limits, and an nbgrader API configured
+from grader/nbgrader_config.py."""
 from __future__ import annotations
 
 import os
 import sys
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from traitlets.config.loader import PyFileConfigLoader
 
-from grader.sandbox import Limits
-
+GiB = 1 << 30
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "grader" / "nbgrader_config.py"
 SOLUTIONS = ROOT / "solutions"
@@ -17,6 +18,25 @@ KERNEL = "attentionlab"
 QUIET = "ATTENTIONLAB_QUIET"  # set while grading: notebooks keep their output small
 WORKDIR = "ATTENTIONLAB_GRADER_DIR"  # if set, the gradebook and submissions live there (tests)
 NEEDS_DATA = ("04_seq2seq", "05_cross_attention", "06_transformer_lm")  # their kernels read the corpus
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of one sandbox; wall time is enforced by the grader, the rest by the kernel."""
+
+    wall_seconds: float = 600
+    cpu_seconds: int = 3600
+    memory_bytes: int = 8 * GiB
+    processes: int = 512
+    file_bytes: int = 256 << 20
+    disk_bytes: int = 1 * GiB  # each of home/, /tmp and out/ is a memory file system of this size
+    output_bytes: int = 2 << 20  # notebook outputs kept per submission
+
+    def scaled(self, factor: float) -> "Limits":
+        """Time limits multiplied by ``factor`` (slow machines)."""
+        return replace(self, wall_seconds=self.wall_seconds * factor, cpu_seconds=int(self.cpu_seconds * factor))
+
+
 # Per submission; the training notebooks take 3, 6 and 3 minutes on a 2-core CPU, up to twice that on a slow day.
 LIMITS = {"01_attention_numpy": Limits(wall_seconds=300), "02_keras_mha": Limits(wall_seconds=600),
           "03_masks": Limits(wall_seconds=600), "04_seq2seq": Limits(wall_seconds=1800),

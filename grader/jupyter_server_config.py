@@ -6,5 +6,5 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the grader packa
 
 c = get_config()  # noqa: F821 (provided by traitlets)
 
-# The formgrader's submission views get a Content-Security-Policy forbidding student scripts (grader/csp.py).
-c.ServerApp.jpserver_extensions.update({"grader.csp": True})  # added to those enabled, e.g. a hub's single-user
+# The formgrader's submission views get a Content-Security-Policy forbidding student scripts (grader/grading/csp.py).
+c.ServerApp.jpserver_extensions.update({"grader.grading.csp": True})  # added to those enabled, e.g. a hub's single-user

@@ -6,8 +6,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the grader package is not installed: students' kernels must not import it
 
-from grader.inert import Inert  # noqa: E402
-from grader.preprocessors import autograde_preprocessors  # noqa: E402
+from grader.grading.inert import Inert  # noqa: E402
+from grader.grading.preprocessors import autograde_preprocessors  # noqa: E402
 
 c = get_config()  # noqa: F821 (provided by traitlets)
 
@@ -30,18 +30,18 @@ if os.environ.get("ATTENTIONLAB_GRADER_DIR"):  # tests: a gradebook and submissi
 # every user reaches. Fetched assignments go to work/, so nobody edits the tracked notebooks/.
 c.Exchange.root = os.environ.get("ATTENTIONLAB_EXCHANGE", str(ROOT / "grader" / "exchange"))
 c.Exchange.assignment_dir = str(ROOT / "work")
-# The formgrader's (and nbgrader's commands') collect and release_feedback are the course's (grader/exchange.py):
+# The formgrader's (and nbgrader's commands') collect and release_feedback are the course's (grader/delivery/exchange.py):
 # collect trusts nothing in the inbound, feedback is released student by student, skipping broken submissions.
-c.ExchangeFactory.collect = "grader.exchange.Collect"
-c.ExchangeFactory.release_feedback = "grader.exchange.ReleaseFeedback"
+c.ExchangeFactory.collect = "grader.delivery.exchange.Collect"
+c.ExchangeFactory.release_feedback = "grader.delivery.exchange.ReleaseFeedback"
 
 # Training cells need far more than nbgrader's default 30 s per cell.
 c.Execute.timeout = 1800
 c.Execute.kernel_name = "attentionlab"
 c.Execute.interrupt_on_timeout = True
-# Students' kernels run in a sandbox; hidden checks decide in the grader (grader/preprocessors.py).
+# Students' kernels run in a sandbox; hidden checks decide in the grader (grader/grading/preprocessors.py).
 c.Autograde.autograde_preprocessors = autograde_preprocessors()
-# Every HTML view of a notebook (formgrader, feedback) first makes student content inert (grader/inert.py), also in
+# Every HTML view of a notebook (formgrader, feedback) first makes student content inert (grader/grading/inert.py), also in
 # notebooks autograded before that step existed.
 c.HTMLExporter.preprocessors = [Inert]
 

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from grader.hub import ENV, EXCHANGE, HUB, INSTRUCTOR, PROXY, STATE, STUDENTS, course_copy  # noqa: E402
+from grader.delivery.hub import ENV, EXCHANGE, HUB, INSTRUCTOR, PROXY, STATE, STUDENTS, course_copy  # noqa: E402
 
 c = get_config()  # noqa: F821 (provided by traitlets)
 

@@ -6,7 +6,7 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", 1)) > 1:  # test workers grade side by side: share the cores
-    from grader.sandbox import share_cores
+    from grader.grading.sandbox import share_cores
 
     share_cores(int(os.environ["PYTEST_XDIST_WORKER_COUNT"]))
 PER_ASSIGNMENT = {"test_grading.py", "test_fast_mistakes.py"}  # their class gradings are cached per assignment
@@ -62,7 +62,7 @@ def running():
 def grading_dir(tmp_path_factory):
     """A temporary gradebook and submission tree, with every assignment generated into it."""
     from grader.course import WORKDIR
-    from grader.release import release
+    from grader.delivery.release import release
 
     workdir = tmp_path_factory.mktemp("grading")
     old = os.environ.get(WORKDIR)
@@ -78,7 +78,8 @@ def grading_dir(tmp_path_factory):
 @pytest.fixture(scope="session")
 def grade_as_class(grading_dir):
     """Submit {student: notebook} for an assignment and grade them as one class on two workers."""
-    from grader import autograde, submissions
+    from grader.catalogue import submissions
+    from grader.grading import autograde
 
     def grade(assignment: str, notebooks: dict) -> dict:
         for student, nb in notebooks.items():
@@ -94,7 +95,8 @@ def built_book(tmp_path_factory):
     """The walkthrough built into a temporary folder; returns (html folder, its assignments). Its notebooks: those
     `make book` has executed already, and those that execute in seconds (a cold `make book` trains 4 and 5 for
     15 minutes)."""
-    from grader import book, course
+    from grader import course
+    from grader.delivery import book
 
     html = tmp_path_factory.mktemp("book")
     chosen = [a for a in course.assignments() if a not in course.NEEDS_DATA or book.cached_copy(a).exists()]

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from attentionlab import baseline, data
-from grader import benchmark
+from grader.measure import benchmark
 
 
 def test_committed_record_matches_this_environment():
@@ -40,7 +40,7 @@ def test_every_calibrated_seed_clears_the_gate_widely():
 
 
 def test_the_reference_model_aligns_on_every_calibrated_seed_and_bahdanaus_and_position_alone_do_not():
-    """Notebook 5's decision (grader.mistakes.TRAINED_MISTAKES): only Luong's model clears the alignment bar."""
+    """Notebook 5's decision (grader.catalogue.mistakes.TRAINED_MISTAKES): only Luong's model clears the alignment bar."""
     from grader.hidden.cross_attention import ALIGNMENT_BAR
 
     for seed, models in baseline.load()["seeds"].items():

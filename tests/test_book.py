@@ -6,7 +6,8 @@ import re
 import nbformat
 import pytest
 
-from grader import book, course
+from grader import course
+from grader.delivery import book
 
 
 def solution_notebook(assignment: str):

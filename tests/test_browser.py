@@ -17,8 +17,8 @@ import nbformat
 import pytest
 
 from grader import course
-from grader.cluster import free_port
-from grader.submissions import solution_sources, student_notebook
+from grader.measure.cluster import free_port
+from grader.catalogue.submissions import solution_sources, student_notebook
 from servers import ARTIFACTS, stop, wait_for
 from test_inert import FORMULA, HOSTILE_SVG, PAYLOADS, PWN, TABLE
 
@@ -164,7 +164,8 @@ def graded_hostile(lab, lab_grades):
     """The hostile submission graded into the lab's gradebook: (feedback page, formgrader URL of the submission)."""
     from nbgrader.api import Gradebook
 
-    from grader import autograde, submissions
+    from grader.catalogue import submissions
+    from grader.grading import autograde
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(course.WORKDIR, str(lab_grades))

@@ -2,8 +2,9 @@
 import nbformat
 import pytest
 
-from grader import mistakes, sanitize, submissions
-from grader.check import check, report
+from grader.catalogue import mistakes, submissions
+from grader.grading import sanitize
+from grader.grading.check import check, report
 
 pytestmark = pytest.mark.slow
 

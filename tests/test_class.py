@@ -8,10 +8,11 @@ import time
 
 import pytest
 
-from grader import autograde, mistakes, submissions
-from grader.cluster import local_cluster
+from grader.catalogue import mistakes, submissions
+from grader.grading import autograde
+from grader.measure.cluster import local_cluster
 from grader.course import ROOT, WORKDIR
-from grader.sandbox import THREADS
+from grader.grading.sandbox import THREADS
 
 pytestmark = pytest.mark.slow
 NB1 = "01_attention_numpy"
@@ -110,7 +111,7 @@ def test_a_dask_cluster_gives_the_serial_scores(class_of_six, dask_cluster):
 
 
 def test_throughput_figures_come_from_grading_a_class_on_every_setup(grading_dir):
-    from grader.throughput import SETUPS, report
+    from grader.measure.throughput import SETUPS, report
 
     text = report({NB1: 2})
     rows = [line.split() for line in text.splitlines() if line.startswith(NB1)]
@@ -127,7 +128,7 @@ def test_workers_keep_tensorflows_start_up_lines_off_the_terminal(grading_dir, c
 
 
 def test_local_workers_take_the_coordinators_environment_as_it_is_now(monkeypatch):
-    from grader.worker import local_pool
+    from grader.grading.worker import local_pool
 
     with local_pool(2) as pool:  # the fork server now runs, with this environment
         assert pool.submit(os.getenv, "ATTENTIONLAB_PROBE").result() is None

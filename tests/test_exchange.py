@@ -18,9 +18,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader import autograde, course, exchange, submissions
+from grader import course
+from grader.catalogue import submissions
+from grader.delivery import exchange
+from grader.grading import autograde
 from grader.course import ROOT, SOLUTIONS, WORKDIR, api
-from grader.release import GradingError
+from grader.delivery.release import GradingError
 
 pytestmark = pytest.mark.slow
 NB1 = "01_attention_numpy"

@@ -4,7 +4,7 @@ import re
 import nbformat
 import pytest
 
-from grader.execute import execute
+from grader.delivery.execute import execute
 
 pytestmark = pytest.mark.slow  # starts a kernel
 

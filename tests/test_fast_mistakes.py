@@ -3,14 +3,14 @@
 With ATTENTIONLAB_TRAIN_BATCHES set, seq2seq.train and lm.train fit two batches only: the cells that need a trained model
 then fail for every submission, the reference included, and every other cell is judged as in a real grading.
 Each notebook's submissions are graded as one class on two workers, as an instructor grades them; the edits in
-bundles (grader.mistakes.bundles): mistakes share a submission when no test cell but the BLEU cells, which fail for
+bundles (grader.catalogue.mistakes.bundles): mistakes share a submission when no test cell but the BLEU cells, which fail for
 all of them, can see two of them.
 """
 import functools
 
 import pytest
 
-from grader import mistakes, submissions
+from grader.catalogue import mistakes, submissions
 
 pytestmark = [pytest.mark.slow, pytest.mark.training]
 BLEU_CELLS = mistakes.NEEDS_TRAINING

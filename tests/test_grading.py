@@ -1,14 +1,15 @@
 """Autograde the reference, the blank notebook, every alternative answer and every mistake, sandboxed.
 
-The edits are graded in bundles (grader.mistakes.bundles): mistakes share a submission only when no test cell can see
+The edits are graded in bundles (grader.catalogue.mistakes.bundles): mistakes share a submission only when no test cell can see
 two of them, so each still loses exactly its own cells; a bundle of alternatives must lose nothing. The mistakes that
-need a second full training (grader.mistakes.TRAINED_MISTAKES) are left to `make examples`.
+need a second full training (grader.catalogue.mistakes.TRAINED_MISTAKES) are left to `make examples`.
 """
 import functools
 
 import pytest
 
-from grader import autograde, mistakes, submissions
+from grader.catalogue import mistakes, submissions
+from grader.grading import autograde
 from grader.course import NEEDS_DATA, assignments
 
 pytestmark = pytest.mark.slow

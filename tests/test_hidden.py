@@ -34,7 +34,7 @@ def test_every_graded_cell_of_every_assignment_has_a_hidden_check():
     import nbformat
 
     from grader.course import assignments, notebook_of
-    from grader.preprocessors import is_test
+    from grader.grading.preprocessors import is_test
 
     for assignment in assignments():
         nb = nbformat.read(notebook_of(assignment), as_version=4)
@@ -114,13 +114,13 @@ def test_masks_behaviour_checks_catch_the_keras3_trap():
 
 
 class Answer:
-    """A notebook variable as a hidden check sees it (grader.remote.Remote.value); NotImplemented: never set."""
+    """A notebook variable as a hidden check sees it (grader.hidden.remote.Remote.value); NotImplemented: never set."""
 
     def __init__(self, value, name="answer"):
         self._value, self.name = value, name
 
     def value(self):
-        from grader.remote import StudentError
+        from grader.hidden.remote import StudentError
 
         if self._value is NotImplemented:
             raise StudentError(f"NameError: name {self.name!r} is not defined in your notebook")
@@ -199,7 +199,7 @@ def test_cross_attention_reference_matches_keras_layers():
 
 
 class Variable:
-    """A student's variable as a hidden check receives it (grader.remote.Remote.value): models stay Keras objects."""
+    """A student's variable as a hidden check receives it (grader.hidden.remote.Remote.value): models stay Keras objects."""
 
     def __init__(self, value):
         self._value = value
@@ -223,7 +223,7 @@ def copying_translator(look_ahead: int):
 def test_alignment_check_sends_attention_on_a_neighbour_to_the_heatmap(look_ahead):
     """The verdict of the TRAINED_MISTAKES choice on translations of the real test split."""
     from attentionlab import metrics
-    from grader import mistakes
+    from grader.catalogue import mistakes
     from grader.hidden import cross_attention as x, seq2seq
 
     (choose,) = [m for m in mistakes.TRAINED_MISTAKES if m.fails == ("test_alignment",)]
@@ -244,12 +244,12 @@ NB5_SENTENCES = ["tom saw mary in boston .", "i have 3 books .", "where is the b
 @pytest.fixture(scope="module")
 def nb5():
     """Namespaces of the reference answers of notebooks 5 ("reference") and 4 ("nb4"), and of other decoders and
-    encoders of the catalogue (grader.mistakes), by name."""
+    encoders of the catalogue (grader.catalogue.mistakes), by name."""
     import keras
     from keras import layers, ops
 
     from attentionlab import seq2seq, text
-    from grader import mistakes, submissions
+    from grader.catalogue import mistakes, submissions
 
     def namespace(assignment, *edits):
         found = {"np": np, "keras": keras, "layers": layers, "ops": ops, "seq2seq": seq2seq, "text": text}

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from grader import submissions
+from grader.catalogue import submissions
 from grader.hidden import transformer_lm as h
 
 ASSIGNMENT = "06_transformer_lm"

@@ -9,7 +9,9 @@ import time
 import nbformat
 import pytest
 
-from grader import autograde, course, submissions
+from grader import course
+from grader.catalogue import submissions
+from grader.grading import autograde
 from grader.course import ROOT
 
 pytestmark = pytest.mark.slow
@@ -210,7 +212,7 @@ def test_missing_or_corrupt_corpus_is_an_error_naming_the_fix(grading_dir, monke
 
 
 def test_without_bubblewrap_grading_still_runs_and_says_so(grading_dir, monkeypatch):
-    from grader import sandbox
+    from grader.grading import sandbox
 
     monkeypatch.setattr(sandbox, "mode", lambda: sandbox.UNSANDBOXED)
     submit("no-bwrap", submissions.student_notebook(NB1, REF))

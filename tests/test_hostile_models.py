@@ -6,7 +6,7 @@ and checks every position for peeking; notebook 7's memory is measured by the gr
 import nbformat
 import pytest
 
-from grader import submissions
+from grader.catalogue import submissions
 
 pytestmark = pytest.mark.slow
 NB6, NB7 = "06_transformer_lm", "07_attention_at_scale"

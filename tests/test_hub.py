@@ -16,8 +16,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader import hub, submissions
-from grader.cluster import free_port
+from grader.catalogue import submissions
+from grader.delivery import hub
+from grader.measure.cluster import free_port
 from grader.course import ROOT
 from servers import ARTIFACTS, stop, wait_for
 

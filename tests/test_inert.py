@@ -1,4 +1,4 @@
-"""Student content is inert wherever it is shown: hostile markdown, outputs and notes come out of grader.inert (and
+"""Student content is inert wherever it is shown: hostile markdown, outputs and notes come out of grader.grading.inert (and
 the coordinator's recording) with nothing that runs in a browser, honest outputs are kept, and the pages carry a
 Content-Security-Policy. No kernel: the worker's outcome is forged, as a hostile worker could."""
 import base64
@@ -12,9 +12,10 @@ from nbconvert import HTMLExporter
 from nbconvert.filters.markdown_mistune import markdown2html_mistune
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_output, new_raw_cell
 
-from grader import autograde, course, csp, inert, sanitize
+from grader import course
+from grader.grading import autograde, csp, inert, sanitize
 from grader.course import NOTEBOOKS, notebook_of
-from grader.preprocessors import Inert, ReplayExecute, autograde_preprocessors, is_test
+from grader.grading.preprocessors import Inert, ReplayExecute, autograde_preprocessors, is_test
 
 NB1 = "01_attention_numpy"
 # What a script would do on the instructor's origin: write a file through Jupyter's API, and leave a mark.

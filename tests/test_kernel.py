@@ -4,10 +4,10 @@ import uuid
 import nbformat
 from nbgrader.converters.autograde import Autograde
 
-from grader import kernel
+from grader.grading import kernel
 from grader.course import config
-from grader.execute import execute
-from grader.preprocessors import SandboxedExecute, SaveVerdicts
+from grader.delivery.execute import execute
+from grader.grading.preprocessors import SandboxedExecute, SaveVerdicts
 
 
 def test_kernel_stderr_goes_to_the_log_not_the_terminal(tmp_path, capfd):
@@ -27,7 +27,8 @@ def test_nbgrader_autograde_is_sandboxed_and_saves_the_graders_verdicts():
 
 def test_plain_nbgrader_autograde_runs_the_sandboxed_checks(grading_dir):
     """What the formgrader's button and `nbgrader autograde` run: the same sandbox and grader-side verdicts."""
-    from grader import autograde, submissions
+    from grader.catalogue import submissions
+    from grader.grading import autograde
     from grader.course import api
 
     nb1 = "01_attention_numpy"

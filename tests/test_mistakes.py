@@ -1,8 +1,8 @@
-"""The catalogue's bundles, and the analysis of cells (grader.cells) that makes it safe to grade several edits in one
+"""The catalogue's bundles, and the analysis of cells (grader.catalogue.cells) that makes it safe to grade several edits in one
 submission."""
 import pytest
 
-from grader import cells, mistakes, submissions
+from grader.catalogue import cells, mistakes, submissions
 from grader.course import assignments
 
 UNTRAINED = frozenset().union(*mistakes.NEEDS_TRAINING.values())
@@ -86,7 +86,7 @@ def test_mistakes_that_one_test_cell_sees_are_kept_apart():
 
 
 def test_examples_that_do_not_lose_what_the_catalogue_says_are_reported():
-    from grader.autograde import Result
+    from grader.grading.autograde import Result
 
     mistake = mistakes.MISTAKES[0]
     lost = {cell: (0.0, 1.0) for cell in mistake.fails}

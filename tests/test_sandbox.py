@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from grader.course import ROOT
-from grader.sandbox import ISOLATED, SANDBOX_UID, SANDBOX_USERS, THREADS, Limits, Sandbox, mode, share_cores
+from grader.course import ROOT, Limits
+from grader.grading.sandbox import ISOLATED, SANDBOX_UID, SANDBOX_USERS, THREADS, Sandbox, mode, share_cores
 
 
 def run(code: str, limits: Limits = Limits(), data=()) -> str:
@@ -183,7 +183,7 @@ def test_out_is_a_bounded_file_system_of_its_own_not_the_graders_disk():
 
 
 def test_cleanup_removes_any_tree_and_always_frees_the_user_id(monkeypatch):
-    from grader import sandbox as module
+    from grader.grading import sandbox as module
 
     sandbox = Sandbox()
     here = os.getcwd()

@@ -6,7 +6,7 @@ reference answers end to end, training included, through the sandboxed grader.
 import pytest
 
 from grader.course import NEEDS_DATA, assignments, notebook_of
-from grader.execute import execute
+from grader.delivery.execute import execute
 
 pytestmark = pytest.mark.slow
 # Generous: epoch times on this machine vary up to 2x; typical times are in the closing notes of issue 4.

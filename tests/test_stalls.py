@@ -11,7 +11,8 @@ import nbformat
 import pytest
 
 from attentionlab import probe
-from grader import autograde, submissions
+from grader.catalogue import submissions
+from grader.grading import autograde
 
 pytestmark = pytest.mark.slow
 NB1 = "01_attention_numpy"

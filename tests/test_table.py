@@ -1,5 +1,5 @@
 """The grade table printed by `make examples`, `make demo` and `python -m grader autograde`."""
-from grader.autograde import Result, table
+from grader.grading.autograde import Result, table
 
 
 def test_columns_stay_aligned_with_long_student_names():

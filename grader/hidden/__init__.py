@@ -1,9 +1,10 @@
 """Hidden checks: run by the grader, in its own process, never inside a notebook.
 
 Each check is a function tagged with the test cell it grades and the names of the student's
-functions it takes. While grading, it receives those functions as :class:`grader.remote.Remote`
+functions it takes. While grading, it receives those functions as :class:`grader.hidden.remote.Remote`
 calls into the student's sandboxed kernel; it draws the inputs, and it judges the outputs here,
-so nothing a submission does to its own interpreter changes the verdict.
+so nothing a submission does to its own interpreter changes the verdict. remote.py is the grader's side of those
+calls (the kernel's side is attentionlab/probe.py); forward.py decodes a handed-in translator in NumPy.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Callable
 
-from grader.remote import KernelGone, StudentError
+from grader.hidden.remote import KernelGone, StudentError
 
 # The checks' inputs are drawn anew for every grading run (fix them with ATTENTIONLAB_CHECK_SEED to reproduce one):
 # a submission cannot know them in advance, and feedback that shows one reveals nothing about the next run.

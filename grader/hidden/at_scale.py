@@ -6,7 +6,7 @@ import numpy as np
 from attentionlab.checks import close, fail, shape
 from grader.hidden import SetupError, fresh, hidden_check, questions
 from grader.hidden.numpy_attention import reference_softmax
-from grader.remote import Unmeasurable
+from grader.hidden.remote import Unmeasurable
 
 # The length of the memory check, drawn per run, in whole 64-key blocks (a dropped last block is test_flash's). Naive
 # attention's (n, n) float64 scores alone take 275-490 MiB there, and the budget is half of that; the reference

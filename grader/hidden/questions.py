@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from attentionlab.checks import fail, one_letter, positive_number
-from grader.remote import StudentError
+from grader.hidden.remote import StudentError
 
 
 def read(answer):

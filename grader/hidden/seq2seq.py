@@ -10,7 +10,7 @@ import numpy as np
 
 from attentionlab import checks, data, metrics, text
 from grader.hidden import SetupError, forward, fresh, hidden_check, questions
-from grader.remote import StudentError
+from grader.hidden.remote import StudentError
 
 BLEU_FLOOR = 12.0  # notebook 4; the calibrated no-attention baseline is far above (see attentionlab/baseline.json)
 SAMPLE = 64  # test sentences on which the notebook's translate must give the grader's translations

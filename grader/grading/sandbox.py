@@ -28,12 +28,12 @@ import stat
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass, replace
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
 
 from attentionlab.data import ENV_CACHE, ENV_SHA256, ENV_ZIP, sha256
+from grader.course import Limits
 
 ISOLATED, UNSANDBOXED = "bwrap", "unsandboxed"
 # When grading as root, each running sandbox gets its own user id, from SANDBOX_UID on (a range Linux distributions
@@ -44,29 +44,11 @@ SANDBOX_USERS = 64  # sandboxes that may run at once on one machine
 UID_LOCKS = Path(tempfile.gettempdir()) / "attentionlab-sandbox-uids"
 ENV_PASSED = ("LANG", "LC_ALL", "TF_CPP_MIN_LOG_LEVEL", "ATTENTIONLAB_SEED", "ATTENTIONLAB_QUIET",
               "ATTENTIONLAB_TRAIN_BATCHES")
-GiB = 1 << 30
 log = logging.getLogger(__name__)
 # CPU threads one graded kernel may use (unset: TensorFlow's and the BLAS libraries' defaults, every core). Set by
 # the grader when it runs submissions side by side: TensorFlow's default thread pools, one per kernel, then fight over
 # the cores (two Luong trainings side by side: 35 s an epoch each with the defaults, 26 s with one thread each).
 THREADS = "ATTENTIONLAB_THREADS"
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Resource limits of one sandbox; wall time is enforced by the grader, the rest by the kernel."""
-
-    wall_seconds: float = 600
-    cpu_seconds: int = 3600
-    memory_bytes: int = 8 * GiB
-    processes: int = 512
-    file_bytes: int = 256 << 20
-    disk_bytes: int = 1 * GiB  # each of home/, /tmp and out/ is a memory file system of this size
-    output_bytes: int = 2 << 20  # notebook outputs kept per submission
-
-    def scaled(self, factor: float) -> "Limits":
-        """Time limits multiplied by ``factor`` (slow machines)."""
-        return replace(self, wall_seconds=self.wall_seconds * factor, cpu_seconds=int(self.cpu_seconds * factor))
 
 
 def mode() -> str:

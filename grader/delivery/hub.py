@@ -16,7 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from grader import exchange
+from grader.delivery import exchange
 from grader.course import ROOT
 
 HUB = ROOT / "hub"

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from grader.course import ROOT
-from grader.sandbox import THREADS, thread_env
+from grader.grading.sandbox import THREADS, thread_env
 
 
 def free_port() -> int:

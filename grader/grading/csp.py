@@ -1,4 +1,4 @@
-"""Content-Security-Policies for the pages that show student content: the second wall behind grader.inert.
+"""Content-Security-Policies for the pages that show student content: the second wall behind grader.grading.inert.
 
 Both forbid inline scripts other than the page template's own (allowed by their SHA-256), so markup that got past
 the sanitiser runs nothing:
@@ -88,7 +88,7 @@ class SubmissionPolicy(OutputTransform):
 
 
 def _jupyter_server_extension_points():
-    return [{"module": "grader.csp"}]
+    return [{"module": "grader.grading.csp"}]
 
 
 def _load_jupyter_server_extension(serverapp) -> None:

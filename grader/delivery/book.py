@@ -10,7 +10,7 @@ import nbformat
 from nbconvert.preprocessors import CoalesceStreamsPreprocessor
 
 from grader import course
-from grader.execute import execute
+from grader.delivery.execute import execute
 
 BOOK = course.ROOT / "book"
 BUILD = BOOK / "_build"

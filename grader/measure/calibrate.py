@@ -15,7 +15,7 @@ from pathlib import Path
 
 from attentionlab import baseline, report
 from grader.course import notebook_of
-from grader.execute import execute
+from grader.delivery.execute import execute
 
 NB4, NB5 = "04_seq2seq", "05_cross_attention"
 BASELINE = "no attention"  # notebook 4's model, as its report names it

@@ -1,6 +1,6 @@
 """Which test cells a change to a notebook cell can reach, through the names the cells bind and read.
 
-Two edits can be graded in one submission when no test cell reaches both (grader.mistakes.bundles). The analysis
+Two edits can be graded in one submission when no test cell reaches both (grader.catalogue.mistakes.bundles). The analysis
 is static and leans towards finding a path: a cell reads a name it uses before binding it, in its statements or
 in the functions and classes it defines; it binds a name it assigns, defines, imports, or whose items or
 attributes it sets. A test cell also reads the names its hidden check takes from the kernel.
@@ -15,7 +15,7 @@ import nbformat
 
 from grader import hidden
 from grader.course import SOLUTIONS, notebook_of
-from grader.submissions import strip_markers
+from grader.catalogue.submissions import strip_markers
 
 BINDS_FIRST = (ast.For, ast.AsyncFor, ast.With, ast.AsyncWith, ast.Import, ast.ImportFrom, ast.FunctionDef,
                ast.AsyncFunctionDef, ast.ClassDef)  # statements that bind their names before using them

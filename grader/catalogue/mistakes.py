@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from grader import cells, submissions
-from grader.submissions import Edit
+from grader.catalogue import cells, submissions
+from grader.catalogue.submissions import Edit
 
 
 @dataclass(frozen=True)
@@ -398,7 +398,7 @@ def bundles(edits: list[Edit], settled: frozenset[str] = frozenset()) -> list[Bu
 def _bundles(edits: tuple[Edit, ...], settled: frozenset[str]) -> tuple[Bundle, ...]:
     """The edits in as few submissions as still judge each one apart (a grading costs a kernel, and for the training
     notebooks a corpus and two models). A mistake joins a submission when no test cell that another of its edits
-    can reach is one its own cell reaches (grader.cells), except ``settled`` cells, which fail for every submission
+    can reach is one its own cell reaches (grader.catalogue.cells), except ``settled`` cells, which fail for every submission
     of the run (the BLEU cells of untrained models). Alternatives go together, one per cell: none may lose a point."""
     groups: list[list[Edit]] = []
     alternatives: list[list[Edit]] = []

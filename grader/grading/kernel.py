@@ -2,7 +2,7 @@
 
 TensorFlow's start-up lines and ipykernel's warnings are written by the kernel to
 stderr, where they would bury the output of a command; grader/kernel.log keeps them.
-Students' kernels are started by grader.sandbox instead.
+Students' kernels are started by grader.grading.sandbox instead.
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
 
-LOG = Path(__file__).resolve().parent / "kernel.log"
+LOG = Path(__file__).resolve().parents[1] / "kernel.log"  # grader/kernel.log
 
 
 class QuietKernelManager(AsyncKernelManager):

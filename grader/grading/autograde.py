@@ -25,13 +25,13 @@ import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 from tqdm.auto import tqdm
 
-from grader import records
+from grader.grading import records
 from grader.course import NOTEBOOKS, api, config, folder, limits_for, notebook_of
-from grader.csp import protect_feedback
+from grader.grading.csp import protect_feedback
 from grader.hidden import SetupError
-from grader.preprocessors import OUTCOME, ReplayExecute, autograde_preprocessors, is_test
-from grader.sandbox import mode
-from grader.worker import local_pool, run_submission, timed
+from grader.grading.preprocessors import OUTCOME, ReplayExecute, autograde_preprocessors, is_test
+from grader.grading.sandbox import mode
+from grader.grading.worker import local_pool, run_submission, timed
 
 log = logging.getLogger(__name__)
 SUBMISSION_FILES = ("timestamp.txt", "submission_secret.txt")  # written by nbgrader's collect beside the notebook
@@ -165,7 +165,7 @@ def record_error(result: Result) -> None:
 
 def write_feedback(result: Result) -> None:
     """nbgrader's HTML feedback; for a submission that could not be run, a page giving the reason. Either carries
-    a Content-Security-Policy that lets no script of the student's run (grader.csp)."""
+    a Content-Security-Policy that lets no script of the student's run (grader.grading.csp)."""
     page = folder("feedback") / result.student / result.assignment / f"{notebook_of(result.assignment, NOTEBOOKS).stem}.html"
     if _autograded_notebook(result.assignment, result.student).is_file() and result.cells and not (
             result.error and not result.messages):

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import nbformat
 
-from grader import sanitize
-from grader.autograde import Result, failure_messages
+from grader.grading import sanitize
+from grader.grading.autograde import Result, failure_messages
 from grader.course import NOTEBOOKS, assignments, notebook_of
-from grader.preprocessors import is_test
-from grader.worker import run_submission
+from grader.grading.preprocessors import is_test
+from grader.grading.worker import run_submission
 
 
 def assignment_of(path: Path) -> str:

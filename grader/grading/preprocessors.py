@@ -25,10 +25,10 @@ from traitlets import Unicode
 
 from grader import hidden
 from grader.course import KERNEL, data_for, limits_for
-from grader.inert import Inert
-from grader.kernel import LOG
-from grader.remote import Kernel, KernelGone, Remote
-from grader.sandbox import Sandbox, SandboxKernelManager
+from grader.grading.inert import Inert
+from grader.grading.kernel import LOG
+from grader.hidden.remote import Kernel, KernelGone, Remote
+from grader.grading.sandbox import Sandbox, SandboxKernelManager
 
 VERDICTS = "attentionlab"  # resources key: {"verdicts": {grade_id: (passed, message)}, "stopped": reason, "mode": ...}
 MAX_MESSAGE_BYTES = 64 << 20
@@ -149,7 +149,7 @@ class SandboxedExecute(Execute):
 
 
 class ReplayExecute(NbGraderPreprocessor):
-    """Put in the outputs and verdicts of a run a worker made (grader.worker): the coordinator executes nothing."""
+    """Put in the outputs and verdicts of a run a worker made (grader.grading.worker): the coordinator executes nothing."""
 
     outcome_dir = Unicode(help="folder of <student>/<assignment>/outcome.json files").tag(config=True)
 

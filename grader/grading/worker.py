@@ -1,7 +1,7 @@
 """The worker's half of grading: rebuild one submission, run it in its sandbox, judge it. Data in, data out.
 
 run_submission writes nothing outside its sandbox and touches no gradebook, so it can run in another process or on
-another machine (a Dask worker); the coordinator records what it returns (grader.autograde). Local worker
+another machine (a Dask worker); the coordinator records what it returns (grader.grading.autograde). Local worker
 processes (local_pool) are forked from a server that has this module imported.
 """
 from __future__ import annotations
@@ -18,12 +18,12 @@ from pathlib import Path
 import nbformat
 
 from attentionlab.data import DataError
-from grader import sanitize
+from grader.grading import sanitize
 from grader.course import NOTEBOOKS, config, data_for, notebook_of
 from grader.hidden import SetupError
-from grader.kernel import LOG as KERNEL_LOG
-from grader.preprocessors import VERDICTS, SandboxedExecute
-from grader.sandbox import share_cores
+from grader.grading.kernel import LOG as KERNEL_LOG
+from grader.grading.preprocessors import VERDICTS, SandboxedExecute
+from grader.grading.sandbox import share_cores
 
 # Local workers are forked from a server that has imported this module once (3 s a worker otherwise), and nothing
 # else: the coordinator may have started TensorFlow's threads, which a fork would copy half-alive.

@@ -4,7 +4,7 @@ The instructor publishes an assignment, students fetch and submit it (Assignment
 fetch_assignment` / `submit`), the instructor collects and grades it in the sandbox, then returns the feedback,
 which each student fetches (`nbgrader fetch_feedback`). nbgrader has every step but the sandboxed grading and a
 check of the exchange itself; this module adds those two and runs the rest through nbgrader's API, except two steps
-it does itself: collect, which trusts nothing a student can write in the inbound (grader/inbound.py), and the
+it does itself: collect, which trusts nothing a student can write in the inbound (grader/delivery/inbound.py), and the
 return of feedback, one student at a time so that a broken submission holds back no one else.
 """
 from __future__ import annotations
@@ -16,10 +16,11 @@ from pathlib import Path
 
 from nbgrader.exchange.default import ExchangeCollect, ExchangeReleaseFeedback
 
-from grader import inbound, records
+from grader.delivery import inbound
+from grader.grading import records
 from grader.course import NOTEBOOKS, ROOT, api, config, folder, notebook_of
-from grader.inbound import Refusal, Submission
-from grader.release import GradingError, checked
+from grader.delivery.inbound import Refusal, Submission
+from grader.delivery.release import GradingError, checked
 
 ENV = "ATTENTIONLAB_EXCHANGE"  # where the exchange is (grader/nbgrader_config.py); on a hub, where every user reaches
 MODE = 0o1777  # every student writes to it (as nbgrader documents); sticky, as /tmp: no one moves another's folder
@@ -66,7 +67,7 @@ def ready() -> Path:
 
 def publish(assignment: str) -> None:
     """Release the student version of ``assignment`` (notebooks/) to the exchange, replacing an earlier release."""
-    from grader.autograde import ensure_in_gradebook
+    from grader.grading.autograde import ensure_in_gradebook
 
     ready()
     ensure_in_gradebook(assignment)  # the formgrader grades only what its gradebook knows
@@ -82,7 +83,7 @@ def published() -> set[str]:
 
 
 def collect(assignment: str) -> tuple[list[str], list[Refusal]]:
-    """Copy each student's newest acceptable submission from the inbound into the submitted folder (grader/inbound.py
+    """Copy each student's newest acceptable submission from the inbound into the submitted folder (grader/delivery/inbound.py
     says what is acceptable); returns the students whose submission is new or changed, and the folders refused."""
     ready()
     return gather(assignment, inbound_path(), lambda student: folder("submitted") / student / assignment)
@@ -141,7 +142,7 @@ def store(dest: Path, sub: Submission) -> bool:
 
 def refused_path() -> Path:
     """refused.csv, beside grades.csv: the inbound's folders collect refused, for the instructor."""
-    from grader.autograde import csv_path
+    from grader.grading.autograde import csv_path
 
     return csv_path().with_name("refused.csv")
 
@@ -166,7 +167,7 @@ def record_refused(assignment: str, refused: list[Refusal]) -> None:
 def return_feedback(assignment: str) -> tuple[list[str], dict[str, str]]:
     """Put each graded student's feedback in the exchange, where only that student can find it, one student at a
     time (nbgrader's step stops at the first broken one). Returns the students served and {student: why skipped}."""
-    from grader.autograde import csv_path
+    from grader.grading.autograde import csv_path
 
     ready()
     rows = {s: r for (a, s), r in records.read(csv_path(), "assignment", "student").items() if a == assignment}
@@ -204,7 +205,7 @@ def feedback_folder(assignment: str, student: str) -> Path:
 
 def students_of(assignment: str, rows: dict) -> list[str]:
     """Students with a submission, a grade or a feedback page of ``assignment``."""
-    from grader.autograde import submitted_students
+    from grader.grading.autograde import submitted_students
 
     pages = (ROOT / config().CourseDirectory.feedback_directory).glob(f"*/{assignment}")
     return sorted({*submitted_students(assignment), *rows, *(p.parent.name for p in pages)})

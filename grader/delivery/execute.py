@@ -11,7 +11,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 from grader.course import KERNEL, ROOT, config
-from grader.kernel import QuietKernelManager
+from grader.grading.kernel import QuietKernelManager
 
 SLOW_CELL = 2.0  # seconds: cells that take longer get a progress line
 EPOCH = re.compile(r"Epoch (\d+)/(\d+)")  # Keras' fit prints this as each epoch begins

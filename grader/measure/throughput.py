@@ -11,8 +11,9 @@ import tempfile
 import time
 from itertools import cycle, islice
 
-from grader import autograde, mistakes, submissions
-from grader.cluster import local_cluster
+from grader.catalogue import mistakes, submissions
+from grader.grading import autograde
+from grader.measure.cluster import local_cluster
 from grader.course import WORKDIR
 
 CLASSES = {"01_attention_numpy": 20, "05_cross_attention": 4}  # the class sizes of the figures

@@ -214,18 +214,18 @@ def students_of(assignment: str, rows: dict) -> list[str]:
 def unreturnable(assignment: str, student: str, row: dict | None) -> str | None:
     """Why the student's feedback cannot be returned now, naming the fix; None if it can. ``row`` is the student's
     grades.csv row (None when graded from the formgrader, which writes none)."""
-    folder = feedback_folder(assignment, student)
+    feedback = feedback_folder(assignment, student)
     regrade = f"python -m grader autograde {assignment} {student} --regrade"
-    if not any(folder.glob("*.html")):
+    if not any(feedback.glob("*.html")):
         return f"it has no feedback yet: run `{regrade}`, then return again"
     if row and row["status"] == "ERROR":
         return f"its grading ended in an ERROR ({row['reason']}): review it, run `{regrade}`, then return again"
-    missing = [name for name in inbound.KEPT if not (folder / name).is_file()]
+    missing = [name for name in inbound.KEPT if not (feedback / name).is_file()]
     if missing:
         return (f"its feedback has no {' or '.join(missing)}: it did not come through the exchange, so no student "
                 f"can fetch it")
     submitted = folder("submitted") / student / assignment / "timestamp.txt"
-    if submitted.is_file() and submitted.read_bytes() != (folder / "timestamp.txt").read_bytes():
+    if submitted.is_file() and submitted.read_bytes() != (feedback / "timestamp.txt").read_bytes():
         return f"it was collected again since its feedback was made: run `{regrade}`, then return again"
     return None
 

@@ -15,8 +15,17 @@ CONFIG = ROOT / "grader" / "nbgrader_config.py"
 SOLUTIONS = ROOT / "solutions"
 NOTEBOOKS = ROOT / "notebooks"
 KERNEL = "attentionlab"
+# Environment variables the instructor's side reads (the kernel's own are attentionlab's: data.ENV_ZIP, ENV_CACHE,
+# seq2seq.QUIET and SMOKE, report.RECORD).
 QUIET = "ATTENTIONLAB_QUIET"  # set while grading: notebooks keep their output small
 WORKDIR = "ATTENTIONLAB_GRADER_DIR"  # if set, the gradebook and submissions live there (tests)
+EXCHANGE = "ATTENTIONLAB_EXCHANGE"  # where nbgrader's exchange is; on a hub, a folder every user reaches
+CHECK_SEED = "ATTENTIONLAB_CHECK_SEED"  # fixes the hidden checks' inputs, to reproduce one grading run
+SANDBOX = "ATTENTIONLAB_SANDBOX"  # "off": grade without bubblewrap, under the limits only
+SANDBOX_UIDS = "ATTENTIONLAB_SANDBOX_UID"  # the first of the sandboxes' user ids
+THREADS = "ATTENTIONLAB_THREADS"  # CPU threads one graded kernel may use (unset: every core)
+HUB_ENV, HUB_STATE = "ATTENTIONLAB_HUB_ENV", "ATTENTIONLAB_HUB_STATE"  # the hub's Python, its database and exchange
+HUB_PASSWORD, HUB_URL = "ATTENTIONLAB_HUB_PASSWORD", "ATTENTIONLAB_HUB_URL"
 NEEDS_DATA = ("04_seq2seq", "05_cross_attention", "06_transformer_lm")  # their kernels read the corpus
 
 
@@ -85,12 +94,7 @@ def config(**overrides):
     if bindir not in os.environ["PATH"].split(os.pathsep):
         os.environ["PATH"] = bindir + os.pathsep + os.environ["PATH"]
     loader = PyFileConfigLoader(CONFIG.name, path=str(CONFIG.parent))
-    cfg = loader.load_config()
-    workdir = os.environ.get(WORKDIR)
-    if workdir:
-        for step in ("submitted", "autograded", "feedback"):
-            cfg.CourseDirectory[f"{step}_directory"] = str(Path(workdir) / step)
-        cfg.CourseDirectory.db_url = f"sqlite:///{Path(workdir) / 'gradebook.db'}"
+    cfg = loader.load_config()  # WORKDIR, when set, is applied there
     for key, value in overrides.items():
         cfg.CourseDirectory[key] = value
     return cfg

@@ -6,6 +6,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the grader package is not installed: students' kernels must not import it
 
+from grader.course import EXCHANGE, WORKDIR  # noqa: E402
 from grader.grading.inert import Inert  # noqa: E402
 from grader.grading.preprocessors import autograde_preprocessors  # noqa: E402
 
@@ -19,16 +20,16 @@ c.CourseDirectory.submitted_directory = "grader/submitted"
 c.CourseDirectory.autograded_directory = "grader/autograded"
 c.CourseDirectory.feedback_directory = "grader/feedback"
 c.CourseDirectory.db_url = f"sqlite:///{ROOT / 'grader' / 'gradebook.db'}"
-if os.environ.get("ATTENTIONLAB_GRADER_DIR"):  # tests: a gradebook and submissions of their own, also for `make lab`
-    WORKDIR = Path(os.environ["ATTENTIONLAB_GRADER_DIR"])
-    c.CourseDirectory.submitted_directory = str(WORKDIR / "submitted")
-    c.CourseDirectory.autograded_directory = str(WORKDIR / "autograded")
-    c.CourseDirectory.feedback_directory = str(WORKDIR / "feedback")
-    c.CourseDirectory.db_url = f"sqlite:///{WORKDIR / 'gradebook.db'}"
+if os.environ.get(WORKDIR):  # tests: a gradebook and submissions of their own, also for `make lab`
+    work = Path(os.environ[WORKDIR])
+    c.CourseDirectory.submitted_directory = str(work / "submitted")
+    c.CourseDirectory.autograded_directory = str(work / "autograded")
+    c.CourseDirectory.feedback_directory = str(work / "feedback")
+    c.CourseDirectory.db_url = f"sqlite:///{work / 'gradebook.db'}"
 
 # The exchange releases, submissions and feedback pass through (`make exchange` creates it); on a hub, a folder
 # every user reaches. Fetched assignments go to work/, so nobody edits the tracked notebooks/.
-c.Exchange.root = os.environ.get("ATTENTIONLAB_EXCHANGE", str(ROOT / "grader" / "exchange"))
+c.Exchange.root = os.environ.get(EXCHANGE, str(ROOT / "grader" / "exchange"))
 c.Exchange.assignment_dir = str(ROOT / "work")
 # The formgrader's (and nbgrader's commands') collect and release_feedback are the course's (grader/delivery/exchange.py):
 # collect trusts nothing in the inbound, feedback is released student by student, skipping broken submissions.

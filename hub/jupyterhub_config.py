@@ -8,11 +8,12 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from grader.course import EXCHANGE as EXCHANGE_ENV, HUB_URL  # noqa: E402
 from grader.delivery.hub import ENV, EXCHANGE, HUB, INSTRUCTOR, PROXY, STATE, STUDENTS, course_copy  # noqa: E402
 
 c = get_config()  # noqa: F821 (provided by traitlets)
 
-URL = os.environ.get("ATTENTIONLAB_HUB_URL", "http://127.0.0.1:8000")
+URL = os.environ.get(HUB_URL, "http://127.0.0.1:8000")
 PORT = int(URL.rsplit(":", 1)[1].strip("/"))
 c.JupyterHub.bind_url = URL
 c.JupyterHub.hub_bind_url = f"http://127.0.0.1:{PORT + 1}"  # the hub's and the proxy's APIs on the next ports
@@ -27,7 +28,7 @@ c.Authenticator.admin_users = {INSTRUCTOR}
 
 c.Spawner.cmd = [str(ENV / "bin" / "jupyterhub-singleuser")]
 c.Spawner.default_url = "/lab"
-c.Spawner.environment = {"ATTENTIONLAB_EXCHANGE": str(EXCHANGE), "TF_CPP_MIN_LOG_LEVEL": "3",
+c.Spawner.environment = {EXCHANGE_ENV: str(EXCHANGE), "TF_CPP_MIN_LOG_LEVEL": "3",
                          "PATH": f"{ENV / 'bin'}:/usr/local/bin:/usr/bin:/bin",  # the course's tools, not root's
                          **{k: v for k, v in os.environ.items() if k == "ATTENTIONLAB_SPA_ENG"}}
 

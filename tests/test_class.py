@@ -11,8 +11,7 @@ import pytest
 from grader.catalogue import mistakes, submissions
 from grader.grading import autograde
 from grader.measure.cluster import local_cluster
-from grader.course import ROOT, WORKDIR
-from grader.grading.sandbox import THREADS
+from grader.course import ROOT, THREADS, WORKDIR
 
 pytestmark = pytest.mark.slow
 NB1 = "01_attention_numpy"

@@ -50,7 +50,7 @@ def classroom():
     path = exchange.create(base / "exchange")
     (base / "course").mkdir()
     with pytest.MonkeyPatch.context() as patch:  # this class's own exchange and gradebook
-        patch.setenv(exchange.ENV, str(path))
+        patch.setenv(course.EXCHANGE, str(path))
         patch.setenv(WORKDIR, str(base / "course"))
         yield path, homes
     shutil.rmtree(base)

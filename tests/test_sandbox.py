@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from grader.course import ROOT, Limits
-from grader.grading.sandbox import ISOLATED, SANDBOX_UID, SANDBOX_USERS, THREADS, Sandbox, mode, share_cores
+from grader.course import ROOT, THREADS, Limits
+from grader.grading.sandbox import ISOLATED, SANDBOX_UID, SANDBOX_USERS, Sandbox, mode, share_cores
 
 
 def run(code: str, limits: Limits = Limits(), data=()) -> str:

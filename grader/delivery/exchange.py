@@ -18,11 +18,10 @@ from nbgrader.exchange.default import ExchangeCollect, ExchangeReleaseFeedback
 
 from grader.delivery import inbound
 from grader.grading import records
-from grader.course import NOTEBOOKS, ROOT, api, config, folder, notebook_of
+from grader.course import EXCHANGE, NOTEBOOKS, ROOT, api, config, folder, notebook_of
 from grader.delivery.inbound import Refusal, Submission
 from grader.delivery.release import GradingError, checked
 
-ENV = "ATTENTIONLAB_EXCHANGE"  # where the exchange is (grader/nbgrader_config.py); on a hub, where every user reaches
 MODE = 0o1777  # every student writes to it (as nbgrader documents); sticky, as /tmp: no one moves another's folder
 REFUSED_FIELDS = ("assignment", "folder", "student", "reason", "first_refused")
 
@@ -53,7 +52,7 @@ def problem(path: Path | None = None) -> str | None:
     for parent in path.parents:
         if not stat.S_IMODE(parent.stat().st_mode) & stat.S_IXOTH:
             return (f"Students cannot reach the exchange {path}: {parent} is closed to other users. Run "
-                    f"`chmod o+x {parent}`, or set {ENV} to a shared folder such as /srv/nbgrader/exchange.")
+                    f"`chmod o+x {parent}`, or set {EXCHANGE} to a shared folder such as /srv/nbgrader/exchange.")
     return None
 
 

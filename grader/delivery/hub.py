@@ -17,15 +17,15 @@ import sys
 from pathlib import Path
 
 from grader.delivery import exchange
-from grader.course import ROOT
+from grader.course import HUB_ENV, HUB_PASSWORD, HUB_STATE, HUB_URL, ROOT
 
 HUB = ROOT / "hub"
-ENV = Path(os.environ.get("ATTENTIONLAB_HUB_ENV", "/opt/attentionlab"))  # the Python every account runs
-STATE = Path(os.environ.get("ATTENTIONLAB_HUB_STATE", "/srv/attentionlab"))  # the hub's database, the exchange
+ENV = Path(os.environ.get(HUB_ENV, "/opt/attentionlab"))  # the Python every account runs
+STATE = Path(os.environ.get(HUB_STATE, "/srv/attentionlab"))  # the hub's database, the exchange
 EXCHANGE = STATE / "exchange"
 INSTRUCTOR = "al-instructor"
 STUDENTS = ("al-student-a", "al-student-b")
-PASSWORD = os.environ.get("ATTENTIONLAB_HUB_PASSWORD", "attention-lab")  # a local demo: set your own
+PASSWORD = os.environ.get(HUB_PASSWORD, "attention-lab")  # a local demo: set your own
 PRIVATE = ("solutions", "grader", "tests", ".git")  # what students must not read in this checkout
 PROXY = HUB / "node_modules" / ".bin" / "configurable-http-proxy"
 
@@ -115,7 +115,7 @@ def prepare() -> None:
 def start() -> None:
     """Prepare, then replace this process by JupyterHub."""
     prepare()
-    print(f"JupyterHub on {os.environ.get('ATTENTIONLAB_HUB_URL', 'http://127.0.0.1:8000')}: log in as "
+    print(f"JupyterHub on {os.environ.get(HUB_URL, 'http://127.0.0.1:8000')}: log in as "
           f"{INSTRUCTOR} or {', '.join(STUDENTS)} (password: {PASSWORD!r})", flush=True)
     os.chdir(STATE)
     hub = shutil.which("jupyterhub") or str(Path(sys.executable).with_name("jupyterhub"))

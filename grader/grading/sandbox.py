@@ -33,13 +33,13 @@ from pathlib import Path
 from jupyter_client.manager import AsyncKernelManager
 
 from attentionlab.data import ENV_CACHE, ENV_SHA256, ENV_ZIP, sha256
-from grader.course import Limits
+from grader.course import SANDBOX, SANDBOX_UIDS, THREADS, Limits
 
 ISOLATED, UNSANDBOXED = "bwrap", "unsandboxed"
 # When grading as root, each running sandbox gets its own user id, from SANDBOX_UID on (a range Linux distributions
 # and systemd leave unused): the process limit counts a user's processes across sandboxes, so with one shared user a
 # fork bomb could stop a neighbour's kernel from starting threads.
-SANDBOX_UID = int(os.environ.get("ATTENTIONLAB_SANDBOX_UID", 0x70000000))
+SANDBOX_UID = int(os.environ.get(SANDBOX_UIDS, 0x70000000))
 SANDBOX_USERS = 64  # sandboxes that may run at once on one machine
 UID_LOCKS = Path(tempfile.gettempdir()) / "attentionlab-sandbox-uids"
 ENV_PASSED = ("LANG", "LC_ALL", "TF_CPP_MIN_LOG_LEVEL", "ATTENTIONLAB_SEED", "ATTENTIONLAB_QUIET",
@@ -48,12 +48,11 @@ log = logging.getLogger(__name__)
 # CPU threads one graded kernel may use (unset: TensorFlow's and the BLAS libraries' defaults, every core). Set by
 # the grader when it runs submissions side by side: TensorFlow's default thread pools, one per kernel, then fight over
 # the cores (two Luong trainings side by side: 35 s an epoch each with the defaults, 26 s with one thread each).
-THREADS = "ATTENTIONLAB_THREADS"
 
 
 def mode() -> str:
     """``bwrap`` when bubblewrap is installed (and ATTENTIONLAB_SANDBOX is not ``off``), else ``unsandboxed``."""
-    return ISOLATED if shutil.which("bwrap") and os.environ.get("ATTENTIONLAB_SANDBOX") != "off" else UNSANDBOXED
+    return ISOLATED if shutil.which("bwrap") and os.environ.get(SANDBOX) != "off" else UNSANDBOXED
 
 
 def thread_env(threads: int) -> dict[str, str]:

@@ -14,11 +14,12 @@ import secrets
 from dataclasses import dataclass
 from typing import Callable
 
+from grader.course import CHECK_SEED
 from grader.hidden.remote import KernelGone, StudentError
 
 # The checks' inputs are drawn anew for every grading run (fix them with ATTENTIONLAB_CHECK_SEED to reproduce one):
 # a submission cannot know them in advance, and feedback that shows one reveals nothing about the next run.
-BASE_SEED = int(os.environ.get("ATTENTIONLAB_CHECK_SEED") or secrets.randbits(30))
+BASE_SEED = int(os.environ.get(CHECK_SEED) or secrets.randbits(30))
 MODULES = {"01_attention_numpy": "numpy_attention", "02_keras_mha": "keras_mha", "03_masks": "masks",
            "04_seq2seq": "seq2seq", "05_cross_attention": "cross_attention",
            "06_transformer_lm": "transformer_lm", "07_attention_at_scale": "at_scale"}

@@ -13,8 +13,8 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-from grader.course import ROOT
-from grader.grading.sandbox import THREADS, thread_env
+from grader.course import ROOT, THREADS
+from grader.grading.sandbox import thread_env
 
 
 def free_port() -> int:

@@ -205,3 +205,10 @@ def test_cleanup_removes_any_tree_and_always_frees_the_user_id(monkeypatch):
     assert broken._uid_lock is None
     monkeypatch.undo()
     module.remove_tree(broken.root)
+
+
+def test_fontconfig_finds_its_configuration():
+    # without /etc/fonts (or with bubblewrap's own /etc, mode 0700) every plotting notebook's first output was
+    # "Fontconfig error: Cannot load default config file", in every student's feedback
+    out = run("import subprocess\nprint(subprocess.run(['fc-match', 'sans'], capture_output=True, text=True).stderr)")
+    assert "Fontconfig error" not in out and out.strip() == "", out

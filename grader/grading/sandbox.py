@@ -142,8 +142,10 @@ class Sandbox:
             made.add(path)
             args += ["--perms", "01777", "--size", size, "--tmpfs", str(path)] if how == "--tmpfs" else [how, str(path), str(path)]
         system = ["--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib",
-                  "--symlink", "usr/lib64", "/lib64", "--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache",
-                  "--ro-bind-try", "/etc/localtime", "/etc/localtime", "--ro-bind-try", "/etc/ssl", "/etc/ssl"]
+                  "--symlink", "usr/lib64", "/lib64", "--perms", "0755", "--dir", "/etc",  # bubblewrap's own is 0700
+                  "--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache",
+                  "--ro-bind-try", "/etc/localtime", "/etc/localtime", "--ro-bind-try", "/etc/ssl", "/etc/ssl",
+                  "--ro-bind-try", "/etc/fonts", "/etc/fonts"]  # fontconfig's configuration (matplotlib's text)
         return system + args
 
     def command(self, argv: list[str]) -> list[str]:

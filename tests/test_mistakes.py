@@ -90,7 +90,7 @@ def test_examples_that_do_not_lose_what_the_catalogue_says_are_reported():
 
     mistake = mistakes.MISTAKES[0]
     lost = {cell: (0.0, 1.0) for cell in mistake.fails}
-    hinted = {mistake.fails[0]: f"AssertionError: {mistake.hint}"}
+    hinted = {cell: f"AssertionError: {mistake.hint}" for cell in mistake.fails}
 
     def graded(student, cells_, messages=None):
         return Result(mistake.assignment, student, cells={"test_kept": (1.0, 1.0), **cells_}, messages=messages or {})

@@ -14,14 +14,25 @@ from grader.catalogue.submissions import Edit
 
 @dataclass(frozen=True)
 class Mistake(Edit):
-    """An edit that must fail the test cells ``fails``, with ``hint`` in the first one's message."""
+    """An edit that must fail the test cells ``fails``, each with ``hint`` (the fix of this cause) in its message, except
+    the cells in ``blind``, which cannot tell this cause from others and so name no fix."""
 
     fails: tuple[str, ...]
     hint: str
+    blind: tuple[str, ...] = ()
 
     @property
     def student(self) -> str:
         return f"mistake-{self.name}"
+
+    @property
+    def hinted(self) -> tuple[str, ...]:
+        """The failing cells whose message must name this mistake's fix."""
+        return tuple(cell for cell in self.fails if cell not in self.blind)
+
+    def unhinted(self, messages: dict[str, str]) -> list[str]:
+        """The cells of ``hinted`` whose message (in ``messages``, grade_id -> text) lacks the hint."""
+        return [cell for cell in self.hinted if self.hint not in messages.get(cell, "")]
 
 
 NB1 = "01_attention_numpy"
@@ -368,8 +379,9 @@ def surprises(results) -> list[str]:
         if r.lost() != expected:
             found.append(f"{r.assignment} {r.student} lost {' '.join(r.lost()) or 'nothing'}, "
                          f"not {' '.join(expected) or 'nothing'}")
-        elif isinstance(edit, Mistake) and edit.hint not in r.messages.get(edit.fails[0], ""):
-            found.append(f"{r.assignment} {r.student}: the feedback of {edit.fails[0]} lacks {edit.hint!r}")
+        elif isinstance(edit, Mistake) and edit.unhinted(r.messages):
+            found.append(f"{r.assignment} {r.student}: the feedback of {' '.join(edit.unhinted(r.messages))} "
+                         f"lacks {edit.hint!r}")
     return found
 
 

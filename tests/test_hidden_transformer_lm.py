@@ -2,8 +2,10 @@
 import numpy as np
 import pytest
 
+import grader.hidden
 from grader.catalogue import submissions
 from grader.hidden import transformer_lm as h
+from grader.hidden import verdict
 
 ASSIGNMENT = "06_transformer_lm"
 
@@ -46,6 +48,52 @@ def test_checks_pass_on_the_reference(reference):
 def test_positional_encoding_mistakes_are_named(mistake, fix):
     with pytest.raises(AssertionError, match=fix):
         h.positional_encoding(lambda n, d: h.reference_pe(n, d, **mistake))
+
+
+class Variable:
+    """A student's answer variable as a hidden check receives it (grader.hidden.remote.Remote)."""
+
+    def __init__(self, name, value):
+        self.name, self._value = name, value
+
+    def value(self):
+        return self._value
+
+    def __str__(self):
+        return self.name
+
+
+def float32_encoding(n, d):
+    """A correct encoding computed in float32 throughout, as keras-hub's SinePositionEncoding does."""
+    positions = np.arange(n, dtype=np.float32)[:, None]
+    pair = (np.arange(d) // 2).astype(np.float32)[None, :]
+    frequencies = np.exp(-np.log(np.float32(10000)) * 2 * pair / d).astype(np.float32)
+    angles = (positions * frequencies).astype(np.float32)
+    return np.where(np.arange(d) % 2 == 0, np.sin(angles), np.cos(angles)).astype(np.float32)
+
+
+def test_a_float32_encoding_passes_on_200_seeds(monkeypatch):
+    """float32 rounds the angles (up to n - 1 radians) to about 6e-8 of their size: the check's tolerance accepts that
+    on every size it draws, and still names each mistake."""
+    assert float32_encoding(50, 64).dtype == np.float32
+    assert np.abs(float32_encoding(59, 30) - h.reference_pe(59, 30)).max() > 1e-6  # the old tolerance failed it
+    for seed in range(200):
+        monkeypatch.setattr(grader.hidden, "BASE_SEED", seed)
+        h.positional_encoding(float32_encoding)
+        with pytest.raises(AssertionError, match="swapped"):
+            h.positional_encoding(lambda n, d: h.reference_pe(n, d, sine_even=False).astype(np.float32))
+
+
+@pytest.mark.parametrize("answer, passed, words", [
+    (lambda v: np.log(v), True, None), (lambda v: float(np.log(v)), True, None),
+    (lambda v: v, False, "the question asks for its loss"), (lambda v: np.log10(v), False, "natural logarithm"),
+    (lambda v: np.log2(v), False, "natural logarithm"), (lambda v: 1 / v, False, "Reread section 3")])
+def test_q_uniform_wants_the_loss_and_names_the_confusion(answer, passed, words):
+    from attentionlab import text
+
+    size = len(text.Vocab(h.lm_texts()[0]))
+    ok, message = verdict(h.q_uniform.check, {"answer_uniform": Variable("answer_uniform", answer(size))})
+    assert ok == passed and (words is None or words in message), message
 
 
 @pytest.mark.parametrize("extra, fix", [(-1, "drops the token"), (1, "one token more")])

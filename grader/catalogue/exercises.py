@@ -11,25 +11,36 @@ NB5, NB6, NB7 = "05_cross_attention", "06_transformer_lm", "07_attention_at_scal
 
 # assignment -> solution cell -> the names and calls of the reference's key lines: what the student must find.
 ANSWER_CODE: dict[str, dict[str, tuple[str, ...]]] = {
-    NB1: {"softmax": ("keepdims=True",),
-          "sdpa": ("np.where(", "np.swapaxes(", "-1e9)"),
-          "mha": ("np.swapaxes(", "np.moveaxis(", "np.expand_dims(", "swap the n and num_heads")},
-    NB2: {},
+    NB1: {"softmax": ("keepdims=True", "x - np.max(x", "x - x.max("),
+          "sdpa": ("np.where(", "where(mask", "np.swapaxes(K", "-1e9)", "np.einsum("),
+          "mha": ("np.swapaxes(", "np.moveaxis(", "np.expand_dims(", "mask[..., None", "mask[:, None",
+                  "swap the n and num_heads", "reshape(*lead")},
+    NB2: {"param_count": ("d_value * num_heads * key_dim", "num_heads * value_dim * output_dim",
+                          "key_dim if value_dim is None", "d_query if output_dim is None"),
+          "numpy_mha": ("keepdims=True", "bias[:, None, :]", "b[:, None, :]", "np.expand_dims(mask, -3)",
+                        "mask[:, None]", "-1e9)", "/ np.sqrt(d)", "+ b_o")},
     NB3: {},
-    NB4: {},
+    NB4: {"encoder": ("return_sequences", "return_state", "mask=mask", "ops.not_equal(source_ids"),
+          "decoder": ("return_sequences", "return_state", "initial_state"),
+          "loss": ("sparse_categorical_crossentropy", "from_logits", "per_token * mask", "ops.sum(mask)",
+                   "ops.not_equal(labels")},
     NB5: {},
-    NB6: {},
+    NB6: {"positional_encoding": ("// 2", "% 2 ==", "np.where("),
+          "decoder_block": ("use_causal_mask=True", "self.attention(h, h", "self.ffn(self.norm2(x))"),
+          "temperature": ("np.argmax(", "z.max(axis=-1"),
+          "filters": ("np.take_along_axis(", "np.cumsum(", "cumulative < p"),
+          "sample": ("rng.choice(", "top_k_filter(z, top_k)")},
     NB7: {},
 }
 
 # assignment -> question cell -> the key phrase of its answer, as the text would state it: it must not appear in the
 # notebook before the question (lower case; the options themselves are not searched).
 QUESTIONS: dict[str, dict[str, str]] = {
-    NB1: {},
-    NB2: {},
+    NB1: {"q_scaling": "uniform", "q_memory": "536870912"},
+    NB2: {"q_cross": "(4, 8, 7, 12)", "q_params": "394240", "q_heads": "same number of parameters"},
     NB3: {},
-    NB4: {},
+    NB4: {"q_state_size": "192", "q_bottleneck": "long sentences gain more"},
     NB5: {},
-    NB6: {},
+    NB6: {"q_uniform": "log(len(vocab))", "q_pre_ln": "normalises x even"},
     NB7: {},
 }

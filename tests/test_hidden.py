@@ -135,16 +135,16 @@ def question_checks():
     from grader.hidden import keras_mha as k, masks as m, seq2seq as s
 
     return [
-        (h.q_scaling, ["b", " B ", "b\n"], "c", "b"),
+        (h.q_scaling, ["d", " D ", "d\n"], "c", "d"),
         (h.q_memory, [536870912, 5.36870912e8, np.array(536870912), 2**29], 2**26, "536870912"),
-        (k.q_cross, ["a", "A"], "b", "a"),
+        (k.q_cross, ["c", " C"], "a", "c"),
         (k.q_params, [394240, 394240.0], 393216, "394240"),
-        (k.q_heads, ["c"], "a", "c"),
+        (k.q_heads, ["b", "B"], "c", "b"),
         (m.q_causal, ["d", "D "], "a", "d"),
         (m.q_pairs, [55, 55.0], 45, "55"),
         (m.q_trap, ["c"], "b", "c"),
-        (s.q_state_size, [256, 256.0], 128, "256"),
-        (s.q_bottleneck, ["b", " b"], "a", "b"),
+        (s.q_state_size, [192, 192.0, np.int64(192)], 96, "192"),
+        (s.q_bottleneck, ["c", " C"], "a", "c"),
     ]
 
 

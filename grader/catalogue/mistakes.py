@@ -148,9 +148,9 @@ MISTAKES = [
     Mistake(NB2, "params-without-biases", "q_params", "kernels + biases", "kernels",
             ("test_q_params",), "Reread section 2"),
     Mistake(NB2, "heads-add-parameters", "q_heads", 'answer_heads = "b"', 'answer_heads = "a"',
-            ("test_q_heads",), "Count the parameters"),
+            ("test_q_heads",), "Reread section 2"),
     Mistake(NB2, "heads-one-pattern", "q_heads", 'answer_heads = "b"', 'answer_heads = "c"',
-            ("test_q_heads",), "Count the parameters"),
+            ("test_q_heads",), "Reread section 2"),
     Mistake(NB3, "causal-reversed", "causal_mask", "np.tril(", "np.triu(",
             ("test_causal_mask", "test_combined_mask", "test_no_future_leak"), "future"),
     Mistake(NB3, "causal-without-diagonal", "causal_mask", "dtype=bool))", "dtype=bool), k=-1)",
@@ -222,7 +222,8 @@ MISTAKES = [
 
 
 # The test cells that need a trained model: graded untrained, every submission fails them.
-NEEDS_TRAINING = {NB4: {"test_bleu"}, NB5: {"test_bleu_gate", "test_alignment"}, NB6: {"test_perplexity"}}
+NEEDS_TRAINING = {NB4: {"test_bleu"}, NB5: {"test_bleu_gate", "test_alignment", "test_q_choice"},
+                  NB6: {"test_perplexity"}}  # test_q_choice: its answer is read from the trained models' figures
 
 # Mistakes in the notebooks that train, graded without training (tests/test_fast_mistakes.py): each fails
 # its own cell, and the untrained model fails the NEEDS_TRAINING cells as the untrained reference does.
@@ -264,30 +265,31 @@ FAST_MISTAKES = [
     Mistake(NB5, "general-transposed", "scores", '"btd,de,bse->bts"', '"btd,ed,bse->bts"',
             ("test_scores",), "wrong side"),
     Mistake(NB5, "additive-swapped", "scores", "ops.matmul(keys, W1)", "ops.matmul(keys, W2)",
-            ("test_scores",), "additive_score"),
-    Mistake(NB5, "no-scaling", "cross_attention", "general_score(query, keys, self.W) / self.units**0.5",
-            "general_score(query, keys, self.W)", ("test_cross_attention",), "√d"),
-    Mistake(NB5, "additive-scaled", "cross_attention", "additive_score(query, keys, self.W1, self.W2, self.v)",
-            "additive_score(query, keys, self.W1, self.W2, self.v) / self.units**0.5",
-            ("test_cross_attention",), "v learns its scale"),
+            ("test_scores",), "W1 goes with the keys"),
+    # The layer against its own declaration (SCALED = dot and general True, additive False): scaling only the dot
+    # score leaves general unscaled; scaling every score scales the additive one.
+    Mistake(NB5, "scaling-not-as-declared", "cross_attention", "if SCALED[self.score]:", 'if self.score == "dot":',
+            ("test_cross_attention",), "must scale exactly the scores your declaration names"),
+    Mistake(NB5, "scaling-additive-undeclared", "cross_attention", "if SCALED[self.score]:", "if True:",
+            ("test_cross_attention",), "must scale exactly the scores your declaration names"),
     Mistake(NB5, "mean-context", "cross_attention", 'return ops.einsum("bts,bsd->btd", weights, keys), weights',
             "return ops.repeat(ops.mean(keys, axis=1, keepdims=True), ops.shape(query)[1], axis=1), weights",
-            ("test_cross_attention",), "not the mean of the keys"),
+            ("test_cross_attention",), "plain mean of the keys"),
     Mistake(NB5, "no-softmax", "cross_attention", "weights = ops.softmax(scores, axis=-1)",
             "weights = scores", ("test_cross_attention",), "softmax"),
     Mistake(NB5, "padding-not-masked", "cross_attention", "scores = ops.where(ops.expand_dims(mask, 1), scores, -1e9)",
-            "pass", ("test_cross_attention",), "padded source positions"),
+            "pass", ("test_cross_attention",), "must get zero weight"),
     Mistake(NB5, "position-only", "cross_attention", "scores = ops.where(ops.expand_dims(mask, 1), scores, -1e9)",
             "scores = -ops.abs(ops.expand_dims(ops.arange(ops.shape(query)[1]), 1) - ops.arange(ops.shape(keys)[1]))\n"
             "        scores = ops.where(ops.expand_dims(mask, 1), ops.cast(scores, query.dtype), -1e9)",
-            ("test_cross_attention",), "score with this layer's weights"),
+            ("test_cross_attention",), "score on this layer's"),
     # A context that ignores the encoder: the decoders built on it are judged on the student's own layer.
     Mistake(NB5, "no-attention", "cross_attention", 'return ops.einsum("bts,bsd->btd", weights, keys), weights',
-            "return ops.zeros_like(query), weights", ("test_cross_attention",), "weights @ keys"),
+            "return ops.zeros_like(query), weights", ("test_cross_attention",), "weighted sum of the encoder outputs"),
     Mistake(NB5, "luong-no-context", "luong_decoder", "self.W_c(ops.concatenate([context, s], axis=-1))",
             "self.W_c(s)", ("test_luong_decoder",), "W_c must take [c_t; s_t]"),
     Mistake(NB5, "luong-no-initial-state", "luong_decoder", ", initial_state=state)", ")",
-            ("test_luong_decoder",), "initial_state=state"),
+            ("test_luong_decoder",), "must start from the encoder's state"),
     Mistake(NB5, "bahdanau-luong-state", "bahdanau_decoder", """context, weights = self.attention(ops.expand_dims(state[0], 1), encoder_outputs, source_mask)
         context = context[:, 0]
         s, state = self.cell(ops.concatenate([y, context], axis=-1), state)""",
@@ -296,10 +298,11 @@ FAST_MISTAKES = [
         context = context[:, 0]""", ("test_bahdanau_step",), "previous state"),
     Mistake(NB5, "bahdanau-context-ignored", "bahdanau_decoder", "ops.concatenate([y, context], axis=-1), state)",
             "ops.concatenate([y, ops.zeros_like(context)], axis=-1), state)", ("test_bahdanau_step",), "[y; c_t]"),
-    Mistake(NB5, "scaling-all", "q_scaling", '"b"', '"d"', ("test_q_scaling",), "Reread section 2"),
-    Mistake(NB5, "step-by-step-bidirectional", "q_step_by_step", '"c"', '"a"', ("test_q_step_by_step",),
-            "Reread section 4"),
-    Mistake(NB5, "position-never", "q_position", '"a"', '"d"', ("test_q_position",), "Reread section 8"),
+    Mistake(NB5, "scaling-all-grow", "q_scaling", '"c"', '"a"', ("test_q_scaling",),
+            "Run the measurement cell of section 2 with d = 512"),
+    Mistake(NB5, "step-by-step-query", "q_step_by_step", '"a"', '"b"', ("test_q_step_by_step",),
+            "Reread sections 3 and 4"),
+    Mistake(NB5, "position-kept-place", "q_position", '"d"', '"a"', ("test_q_position",), "Reread section 8"),
     Mistake(NB6, "pe-sin-cos-swapped", "positional_encoding", "np.sin(angles), np.cos(angles)",
             "np.cos(angles), np.sin(angles)", ("test_positional_encoding",), "swapped"),
     Mistake(NB6, "pe-column-exponent", "positional_encoding", "10000 ** (2 * pair / d)",
@@ -352,7 +355,13 @@ FAST_ALTERNATIVES = [
          "ops.concatenate([s, context], axis=-1)"),
     Edit(NB5, "bahdanau-context-first", "bahdanau_decoder", "ops.concatenate([y, context], axis=-1), state)",
          "ops.concatenate([context, y], axis=-1), state)"),
-    Edit(NB5, "scaling-upper-case", "q_scaling", '"b"', '" B "'),
+    Edit(NB5, "scaling-upper-case", "q_scaling", '"c"', '" C "'),
+    # Other decisions on the factor 1/√d, declared: Luong et al.'s unscaled general score, a scaled additive score.
+    Edit(NB5, "general-unscaled-declared", "scaling", '"general": True', '"general": False'),
+    Edit(NB5, "additive-scaled-declared", "scaling", '"additive": False', '"additive": True'),
+    # The hand-in is the student's decision: the choose cell accepts Bahdanau's model (the trained criteria then
+    # judge it: TRAINED_MISTAKES).
+    Edit(NB5, "hand-in-bahdanau", "choose", 'choice = "Luong"', 'choice = "Bahdanau"'),
     Edit(NB6, "pe-even-odd-slices", "positional_encoding",
          "    positions = np.arange(n)[:, None]                 # (n, 1)\n"
          "    pair = np.arange(d)[None, :] // 2                 # (1, d): i of columns 2i and 2i + 1\n"
@@ -394,6 +403,9 @@ TRAINED_MISTAKES = [
     # writes: handing it in misses the alignment criterion.
     Mistake(NB5, "choose-bahdanau", "choose", 'choice = "Luong"', 'choice = "Bahdanau"',
             ("test_alignment",), "Look at your model's heatmap"),
+    # Question 4 is judged on the student's own figures: with the trained models, only Luong's clears both criteria.
+    Mistake(NB5, "choice-figures-misread", "q_choice", 'answer_choice = "b"', 'answer_choice = "a"',
+            ("test_q_choice",), "Reread sections 6 and 8"),
 ]
 
 

@@ -10,7 +10,6 @@ import numpy as np
 
 from attentionlab import checks, data, metrics, text
 from grader.hidden import SetupError, forward, fresh, hidden_check, questions
-from grader.hidden.remote import StudentError
 
 BLEU_FLOOR = 12.0  # notebook 4; the calibrated no-attention baseline is far above (see attentionlab/baseline.json)
 SAMPLE = 64  # test sentences on which the notebook's translate must give the grader's translations
@@ -21,10 +20,34 @@ NOT_THE_MODEL = ("Your `translate` does not give the translations that the grade
                  "and the grader scores only the model you trained. Hand in `translate = model.translate`, as "
                  "section 7 does. If you did, your encoder or your decoder differs from the course's: make the tests "
                  "above pass first.")
-FIX_SEQUENCES = ("The {who} outputs are not one vector per position: create its LSTM with return_sequences=True, "
-                 "which returns the output at every position, not only the last one.")
-FIX_STATE = ("The {who}'s LSTM does not return its final state: create it with return_state=True, which adds h and c "
-             "after the outputs.")
+# The fix of each mistake, as the notebook's visible tests word it (tests/test_fast_mistakes.py requires the same
+# words in both), then why it matters.
+NO_STATE = ("The {who}'s LSTM returns only its outputs: it must also return its final state, h and c (section {section})."
+            " {why}")
+WHY_STATE = {"encoder": "That state is all the decoder learns about the source sentence.",
+             "decoder": "Translation writes one word at a time, each step starting from the state the step before "
+                        "returned."}
+NO_SEQUENCES = ("The {who}'s LSTM gives one output per sentence: it must give one at every {where} position, {what} "
+                "(section {section}).")
+WHERE = {"encoder": dict(where="source", what="the h_j", section=3),
+         "decoder": dict(where="target", what="one for each word to predict", section=4)}
+SKIP_PADDING = ("Padding after the sentence changed its final state: it must be the state after the last real word, "
+                "so the LSTM must skip padded positions (section 3). Otherwise the same sentence gets another summary "
+                "in a batch with longer sentences.")
+PADDED_OUTPUTS = ("Padding after the sentence changed the outputs at its real words: the LSTM must skip padded "
+                  "positions (section 3).")
+IGNORES_STATE = ("The logits do not change when the initial state changes: the decoder must start from the state it is "
+                 "given, the encoder's summary of the source sentence (section 4). Without it, the translation cannot "
+                 "depend on the sentence to translate.")
+STATE_AFTER = ("The state the decoder returns must be its LSTM's state after the last target word: translation "
+               "continues from it (section 4). Greedy decoding feeds it back in to write each next word.")
+LOSS_MISTAKES = ("Padded positions count in this mean: it is over the real tokens (label ≠ 0) only.",
+                 "Padded positions count in the sum: only real tokens (label ≠ 0) may add to it.",
+                 "The sum is right, but the mean is over real tokens: divide by how many there are.")
+LOSS_PADDING = "The logits at padded positions must not change the loss."
+# Both runs of a layer compute in float32 with the same weights: they agree to about 1e-7 (a few ulps of values
+# below 10). 1e-5 accepts that and still sees what a mistake changes (1e-3 and more).
+SAME_RUN_ATOL = 1e-5
 
 
 def to_numpy(x):
@@ -34,85 +57,85 @@ def to_numpy(x):
     return ops.convert_to_numpy(x)
 
 
-def _diagnose_lstm(layer, ids, who: str) -> None:
-    """When calling the student's layer failed: name the LSTM argument it misses, if that is the cause."""
-    try:
-        result = layer.lstm(to_numpy(layer.embedding(ids)))
-    except Exception:  # not the attributes of the scaffold: nothing to add to the student's own error
-        return
-    if not isinstance(result, (list, tuple)):
-        checks.fail(FIX_STATE.format(who=who))
+def _lstm_returns(layer, ids, who: str) -> None:
+    """The student's LSTM, called alone on the embedded ids, returns its outputs at every position and its state."""
+    result = layer.lstm(to_numpy(layer.embedding(ids)))
+    if not isinstance(result, (list, tuple)) or len(result) != 3:
+        checks.fail(NO_STATE.format(who=who, section=WHERE[who]["section"], why=WHY_STATE[who]))
     if np.ndim(result[0]) != 3:
-        checks.fail(FIX_SEQUENCES.format(who=who))
-
-
-def _call(layer, who: str, ids, *args):
-    """Call the student's layer; if it fails, say which LSTM argument is missing when that is the cause."""
-    try:
-        return layer(ids, *args)
-    except StudentError:
-        _diagnose_lstm(layer, ids, who)
-        raise
-
-
-def _per_position(outputs, expected: tuple, who: str, name: str) -> None:
-    """Outputs of shape ``expected`` (batch, positions, features); per-sentence outputs name return_sequences."""
-    if np.ndim(outputs) == 2:
-        checks.fail(FIX_SEQUENCES.format(who=who))
-    checks.shape(outputs, expected, name)
+        checks.fail(NO_SEQUENCES.format(who=who, **WHERE[who]))
 
 
 @hidden_check("test_encoder", "Encoder")
 def encoder(Encoder):
-    """Shapes for other sizes; trailing padding changes neither the state nor the real outputs."""
+    """Shapes for other sizes; trailing padding changes neither the state nor the outputs at real words."""
     enc = Encoder(vocab_size=40, embedding_dim=6, units=12)
-    ids = np.array([[5, 6, 7, 8, 0, 0, 0], [9, 10, 11, 12, 13, 14, 15]])
-    outputs, (h, c), mask = _call(enc, "encoder", ids)
-    _per_position(outputs, (2, 7, 12), "encoder", "encoder outputs")
+    rng = np.random.default_rng(fresh(3))
+    length = int(rng.integers(2, 6))  # real words of the padded sentence
+    ids = rng.integers(4, 40, size=(2, 7))
+    ids[0, length:] = 0
+    _lstm_returns(enc, ids, "encoder")
+    outputs, (h, c), mask = enc(ids)
+    checks.shape(outputs, (2, 7, 12), "encoder output array (batch, S, units)")
     checks.shape(h, (2, 12), "state h")
     checks.shape(c, (2, 12), "state c")
-    short, (h_short, c_short), _ = enc(ids[:1, :4])
-    checks.close(to_numpy(h)[0], to_numpy(h_short)[0], "final state h with trailing padding",
-                 "Padding changed the sentence's summary: pass mask= (True at ids != 0) to the LSTM.", atol=1e-5)
-    checks.close(to_numpy(c)[0], to_numpy(c_short)[0], "final state c with trailing padding",
-                 "Padding changed the sentence's summary: pass mask= (True at ids != 0) to the LSTM.", atol=1e-5)
-    checks.close(to_numpy(mask), ids != 0, "mask", "The mask is True where the id is not 0.")
+    checks.close(to_numpy(mask), ids != 0, "mask", "The mask is True at real tokens (id ≠ 0), False at padding.")
+    alone, (h_alone, c_alone), _ = enc(ids[:1, :length])
+    checks.close(to_numpy(outputs)[0, :length], to_numpy(alone)[0], "the output at each real word of a padded "
+                 "sentence", PADDED_OUTPUTS, atol=SAME_RUN_ATOL)
+    for name, padded, unpadded in (("h", h, h_alone), ("c", c, c_alone)):
+        checks.close(to_numpy(padded)[0], to_numpy(unpadded)[0], f"final state {name} of a padded sentence",
+                     SKIP_PADDING, atol=SAME_RUN_ATOL)
 
 
 @hidden_check("test_decoder", "Decoder")
 def decoder(Decoder):
-    """Shapes for other sizes; the logits depend on the initial state."""
+    """Shapes for other sizes; the logits depend on the initial state; the state returned continues the decoding."""
     dec = Decoder(vocab_size=25, embedding_dim=6, units=12)
     rng = np.random.default_rng(fresh(0))
     enc_out = rng.standard_normal((3, 5, 12)).astype("float32")
     mask = np.ones((3, 5), bool)
     state = [rng.standard_normal((3, 12)).astype("float32") for _ in range(2)]
     ids = np.array([[2, 4, 5, 6], [2, 7, 8, 0], [2, 9, 0, 0]])
-    logits, (h, c), _ = _call(dec, "decoder", ids, enc_out, mask, state)
-    _per_position(logits, (3, 4, 25), "decoder", "logits")
+    _lstm_returns(dec, ids, "decoder")
+    logits, (h, c), _ = dec(ids, enc_out, mask, state)
+    checks.shape(logits, (3, 4, 25), "logits array (batch, T, vocab_size)")
     checks.shape(h, (3, 12), "decoder state h")
-    other, _, _ = dec(ids, enc_out, mask, [s * 0 for s in state])
-    if np.allclose(to_numpy(logits), to_numpy(other), atol=1e-6):
-        checks.fail("The decoder ignores the encoder's state: start its LSTM with initial_state=state.")
+    other, _, _ = dec(ids, enc_out, mask, [rng.standard_normal((3, 12)).astype("float32") for _ in range(2)])
+    if np.max(np.abs(to_numpy(logits) - to_numpy(other))) <= 1e-6:  # the same computation: exactly equal
+        checks.fail(IGNORES_STATE)
+    split = int(rng.integers(1, 4))  # decode the first words, then the rest from the state they returned
+    _, after, _ = dec(ids[:, :split], enc_out, mask, state)
+    rest, _, _ = dec(ids[:, split:], enc_out, mask, after)
+    checks.close(to_numpy(rest), to_numpy(logits)[:, split:], "the decoding of the last words from the state the first "
+                 "words returned", STATE_AFTER, atol=SAME_RUN_ATOL)
+
+
+def cross_entropy(labels, logits) -> np.ndarray:
+    """The cross-entropy at every position, in float64: log Σ exp(logits) minus the label's logit."""
+    z = np.asarray(logits, np.float64)
+    top = z.max(axis=-1, keepdims=True)
+    log_sum = np.log(np.exp(z - top).sum(axis=-1)) + top[..., 0]
+    return log_sum - np.take_along_axis(z, np.asarray(labels)[..., None], axis=-1)[..., 0]
 
 
 @hidden_check("test_loss", "masked_loss")
 def masked_loss(loss_fn):
-    """Equals the mean cross-entropy over real tokens, on random batches."""
-    import keras
-
+    """Equals the mean cross-entropy over real tokens, on random batches; the logits at padding do not count."""
     rng = np.random.default_rng(fresh(1))
     labels = rng.integers(1, 12, size=(4, 6))
     labels[0, 3:], labels[1, 1:], labels[2, 5:] = 0, 0, 0
     logits = rng.standard_normal((4, 6, 12)).astype("float32") * 3
-    per_token = to_numpy(keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True))
-    real = labels != 0
-    checks.close(float(loss_fn(labels, logits)), per_token[real].mean(), "masked_loss", atol=1e-4,
-                 mistakes={"Padding is counted: multiply the per-token loss by the mask.": per_token.mean(),
-                           "Padding is counted in the sum: multiply the per-token loss by the mask.":
-                               per_token.sum() / real.sum(),
-                           "Divide by the number of real tokens, not by the number of positions.":
-                               per_token[real].sum() / real.size})
+    per_token, real = cross_entropy(labels, logits), labels != 0
+    loss = float(loss_fn(labels, logits))
+    # A float32 loss near 3 is about 1e-6 off the float64 one; each mistake is 0.1 away or more.
+    checks.close(loss, per_token[real].mean(), "masked_loss", atol=1e-4,
+                 mistakes=dict(zip(LOSS_MISTAKES, (per_token.mean(), per_token.sum() / real.sum(),
+                                                   per_token[real].sum() / real.size))))
+    changed = logits.copy()
+    changed[~real] = 5 * rng.standard_normal((int(np.sum(~real)), 12))
+    checks.close(float(loss_fn(labels, changed)), loss, "masked_loss after changing the logits at padded positions",
+                 LOSS_PADDING, atol=1e-4)
 
 
 def corpus() -> data.Corpus:
@@ -182,14 +205,14 @@ def bleu_floor(translate, model):
 
 # ---------------------------------------------------------------- questions
 
-STATE_UNITS = 128  # UNITS of notebook 4
+STATE_UNITS, STATE_WORDS = 96, 9  # Question 1's variant of the model: other units, a sentence of 9 words
 
 
-def lstm_state_size(units: int) -> int:
-    """Numbers in the final state (h and c) of a Keras LSTM with ``units`` units, for one sentence."""
+def lstm_state_size(units: int, words: int) -> int:
+    """Numbers in the final state (h and c) of a Keras LSTM with ``units`` units, after a sentence of ``words``."""
     import keras
 
-    _, h, c = keras.layers.LSTM(units, return_state=True)(np.zeros((1, 3, 4), "float32"))
+    _, h, c = keras.layers.LSTM(units, return_state=True)(np.zeros((1, words, 4), "float32"))
     size = int(np.size(h) + np.size(c))
     if size != 2 * units:
         raise SetupError("a Keras LSTM's state is not h and c of `units` numbers each")
@@ -198,14 +221,14 @@ def lstm_state_size(units: int) -> int:
 
 @hidden_check("test_q_state_size", "answer_state_size")
 def q_state_size(answer):
-    """Numbers the encoder hands over to the decoder: h and c."""
-    questions.number(answer, lstm_state_size(STATE_UNITS),
-                     "Reread section 3 (the encoder): what does the encoder pass to the decoder, how many vectors is "
-                     "that, and how long is each one?", rtol=0.0)
+    """Numbers of the encoder that the decoder uses: h and c, whatever the sentence's length."""
+    questions.number(answer, lstm_state_size(STATE_UNITS, STATE_WORDS),
+                     "Reread sections 3 and 4: of what the encoder returns, what does the decoder use, and what is its "
+                     "shape for one sentence? Your own Encoder with units=96 shows it.", rtol=0.0)
 
 
 @hidden_check("test_q_bottleneck", "answer_bottleneck")
 def q_bottleneck(answer):
-    """What the fixed-size state limits."""
-    questions.choice(answer, "b", "Reread the introduction and section 9: through what does the decoder learn about "
-                                  "the source sentence, and does its size grow with the sentence?")
+    """An experiment that tests the fixed-size state as the cause of the long sentences' lower BLEU."""
+    questions.choice(answer, "c", "Reread section 9. An experiment tests a cause when it changes that cause, and looks "
+                                  "for an effect that the other explanations do not predict.")

@@ -39,7 +39,12 @@ ANSWER_CODE: dict[str, dict[str, tuple[str, ...]]] = {
           "temperature": ("np.argmax(", "z.max(axis=-1"),
           "filters": ("np.take_along_axis(", "np.cumsum(", "cumulative < p"),
           "sample": ("rng.choice(", "top_k_filter(z, top_k)")},
-    NB7: {},
+    NB7: {"fit_exponent": ("np.log(n), np.log(y)", "slope, _", "[slope, intercept]"),
+          "flash_attention": ("acc * correction", "np.arange(start", "range(0, S, block)", "p @ V[start"),
+          "decode_step": ("np.concatenate(", "k[None]", "naive_attention(q[None]"),
+          "gqa": ("np.repeat", "np.tile"),
+          "rope": ("0::2", "1::2", "np.arange(0, d, 2)"),
+          "alibi": ("np.maximum(", "np.arange(1, num_heads + 1)", "np.arange(S - T, S)")},
 }
 
 # assignment -> question cell -> the key phrase of its answer, as the text would state it: it must not appear in the
@@ -52,5 +57,5 @@ QUESTIONS: dict[str, dict[str, str]] = {
     NB5: {"q_scaling": "additive about the same", "q_step_by_step": "no longer depend on the attention",
           "q_position": "never sits at the position", "q_choice": "luong's model, and not bahdanau's"},
     NB6: {"q_uniform": "log(len(vocab))", "q_pre_ln": "normalises x even"},
-    NB7: {},
+    NB7: {"q_flash": "one block holds all", "q_kv_memory": "2147483648", "q_kv_memory_gqa": "536870912"},
 }

@@ -50,10 +50,12 @@ def _flash_mistakes(Q, K, V, block, causal):
     """{fix: output} of the common mistakes of tiled attention on these inputs."""
     kept = K.shape[0] - K.shape[0] % block
     mistakes = {
-        "The running sum l is not rescaled: when the maximum m grows, multiply l by exp(m − m_new) before adding "
-        "the new block's sum.": tiled(Q, K, V, block, causal, rescale_sum=False),
-        "The accumulator is not rescaled: when the maximum m grows, multiply it by exp(m − m_new) before adding the "
-        "new block's weighted values.": tiled(Q, K, V, block, causal, rescale_acc=False),
+        "The running sum l is not rescaled: its terms were computed against the old maximum. When the maximum m "
+        "grows, multiply both the running sum l and the accumulator by exp(m − m_new) before adding the new block.":
+        tiled(Q, K, V, block, causal, rescale_sum=False),
+        "The accumulator is not rescaled: its terms were computed against the old maximum. When the maximum m grows, "
+        "multiply both the running sum l and the accumulator by exp(m − m_new) before adding the new block.":
+        tiled(Q, K, V, block, causal, rescale_acc=False),
     }
     if 0 < kept < K.shape[0]:
         dropped = "The last, shorter block is dropped: when block does not divide S, loop until every key is processed."
@@ -84,11 +86,12 @@ def fit_exponent_values(fit_exponent):
         p, c = rng.uniform(0.5, 3.0), rng.uniform(0.05, 50.0)
         close(fit_exponent(n, c * n**p), p, f"fit_exponent(n, {c:.3g}·n^{p:.3g})",
               "Fit a straight line to the points (log n, log y): its slope is the exponent p.",
-              mistakes={"np.polyfit returns [slope, intercept], highest degree first: return the slope.": np.log(c)})
+              mistakes={f"You returned log {c:.3g}, the intercept of the line, not its slope: check in which order "
+                        "your fitting function returns the coefficients.": np.log(c)})
     y = 2.0 * n**1.7 * np.exp(rng.normal(0, 0.2, n.size))
     slope = np.polyfit(np.log(n), np.log(y), 1)[0]
     close(fit_exponent(n, y), slope, "fit_exponent of noisy measurements",
-          "Fit one least-squares line through all the points (np.polyfit with degree 1), not through two of them.")
+          "Fit one least-squares line through all the points, not through two of them.")
 
 
 @hidden_check("test_flash", "flash_attention")
@@ -142,9 +145,9 @@ def flash_memory(flash_attention):
 
 @hidden_check("test_q_flash", "answer_flash")
 def q_flash(answer):
-    """Tiling changes the memory and the traffic, not the arithmetic or the result."""
-    questions.choice(answer, "c", "Reread section 2 (why it matters: FlashAttention): does the online softmax skip "
-                                  "or approximate any score? What does it never store, and where?")
+    """Tiling saves memory only when a block is smaller than S: with block = S the one block is the (T, S) scores."""
+    questions.choice(answer, "d", "Reread section 2: what does one block of scores hold, and how large is it when "
+                                  "the block covers every key? Then run the cell after the test.")
 
 
 @hidden_check("test_decode_step", "decode_step")
@@ -186,8 +189,9 @@ def gqa_values(grouped_query_attention):
         shape(out, (B, H, T, 3), name)
         close(out, attention(Q, np.repeat(K, H // G, axis=1), np.repeat(V, H // G, axis=1)), name,
               "Query head j uses key/value head j // (H / G).",
-              mistakes={"Query head j used key/value head j % G: consecutive query heads must share one key/value "
-                        "head, so copy each head H/G times in a row with np.repeat (np.tile repeats the whole stack).":
+              mistakes={"Query head j used key/value head j % G: your copies of the key/value heads come in the order "
+                        "0, 1, ..., G − 1, 0, 1, ..., but consecutive query heads share a head: each key/value head "
+                        "must serve H/G query heads in a row.":
                         attention(Q, np.tile(K, (1, H // G, 1, 1)), np.tile(V, (1, H // G, 1, 1)))})
 
 
@@ -199,13 +203,18 @@ def kv_cache_bytes(layers, context, kv_heads, width, dtype, batch=1):
     return 2 * batch * layers * context * kv_heads * width * np.dtype(dtype).itemsize
 
 
-@hidden_check("test_q_kv_memory", "answer_kv_bytes", "answer_kv_bytes_gqa")
-def q_kv_memory(answer, answer_gqa):
-    """The KV cache of a 7B-class model, with 32 key/value heads and with 8."""
+@hidden_check("test_q_kv_memory", "answer_kv_bytes")
+def q_kv_memory(answer):
+    """The KV cache of a 7B-class model, with 32 key/value heads."""
     questions.number(answer, kv_cache_bytes(**LLAMA_7B),
                      "Reread section 3 (the KV cache) and section 4: what does the cache keep for every position, "
                      "head and layer (how many vectors, how many numbers each), and how many bytes is one float16?")
-    questions.number(answer_gqa, kv_cache_bytes(**dict(LLAMA_7B, kv_heads=8)),
+
+
+@hidden_check("test_q_kv_memory_gqa", "answer_kv_bytes_gqa")
+def q_kv_memory_gqa(answer):
+    """The same cache with 8 key/value heads."""
+    questions.number(answer, kv_cache_bytes(**dict(LLAMA_7B, kv_heads=8)),
                      "Reread section 4: with grouped-query attention, how many key/value heads does each layer "
                      "keep in its cache?")
 
@@ -252,7 +261,7 @@ def rope_relative(rope):
           "After RoPE a score must depend on the offset m − n only: rotate each pair of queries and keys by "
           "position·θ_i, a rotation (x'_2i = x_2i cos − x_2i+1 sin, x'_2i+1 = x_2i sin + x_2i+1 cos).")
     x, positions = rng.standard_normal((5, 16)) * 3, rng.integers(0, 1000, 5)
-    close(np.linalg.norm(rope(x, positions), axis=-1), np.linalg.norm(x, axis=-1), "lengths of rows after rope",
+    close(np.linalg.norm(rope(x, positions), axis=-1), np.linalg.norm(x, axis=-1), "the length of each row after rope",
           "A rotation keeps lengths: x'_2i = x_2i cos − x_2i+1 sin and x'_2i+1 = x_2i sin + x_2i+1 cos.")
 
 

@@ -10,8 +10,10 @@ nothing the kernel prints can add points.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
@@ -45,6 +47,57 @@ def is_test(cell) -> bool:
     return utils.is_grade(cell) and not utils.is_solution(cell) and cell.cell_type == "code"
 
 
+def first_error(cell):
+    """The error output of a code cell, or None."""
+    return next((o for o in cell.get("outputs", []) if o.output_type == "error"), None)
+
+
+def heading(cell) -> str | None:
+    """The last heading of a markdown cell, without its #s: where the student is in the notebook."""
+    titles = [line.lstrip("#").strip() for line in cell.source.splitlines() if line.startswith("#")]
+    return titles[-1] if titles else None
+
+
+@dataclass(frozen=True)
+class Failed:
+    """A cell that is not a test and stopped with an error: where it is, the error's name, its code, and the name it
+    found undefined, if that was its error."""
+
+    where: str
+    ename: str
+    source: str
+    missing: str | None = None
+
+
+def missing_name(message: str | None, error) -> str | None:
+    """The name a failure found undefined (in the visible tests' error or the hidden check's message), if any."""
+    text = f"{error.ename}: {error.evalue}" if error is not None else message or ""
+    found = re.search(r"NameError: name '(\w+)' is not defined", text)
+    return found.group(1) if found else None
+
+
+def cause(name: str, failed: list[Failed]) -> Failed | None:
+    """The failed cell at the root of an undefined ``name``: the latest that names it (else the latest), followed back
+    while that cell itself stopped on an undefined name."""
+    if not failed:
+        return None
+    index = next((i for i in reversed(range(len(failed))) if re.search(rf"\b{name}\b", failed[i].source)),
+                 len(failed) - 1)
+    found = failed[index]
+    return (cause(found.missing, failed[:index]) if found.missing else None) or found
+
+
+def fix_first(earlier: Failed) -> str:
+    """The message of a test that failed because an earlier cell did: which cell to fix first."""
+    if earlier.ename == "NotImplementedError" and earlier.where.startswith("your cell"):
+        return f"Not answered yet: {earlier.where} is still empty. Answer it, then run the notebook again from the top."
+    if earlier.ename == "NotImplementedError":
+        return (f"This test could not run: {earlier.where} uses an exercise you have not answered yet. "
+                "Answer the exercises above it, then run the notebook again from the top.")
+    return (f"This test could not run: {earlier.where} stopped with {earlier.ename}, so what it defines does not "
+            "exist. Fix that cell first, then run the notebook again from the top.")
+
+
 class SandboxedExecute(Execute):
     """Execute in a sandboxed kernel; run each test cell's hidden check in the grader's process."""
 
@@ -54,6 +107,7 @@ class SandboxedExecute(Execute):
         self.sandbox = Sandbox(self.limits, data=data_for(assignment))
         self.state = resources[VERDICTS] = {"verdicts": {}, "stopped": None, "mode": self.sandbox.mode}
         self.output_bytes, self.deadline = 0, time.monotonic() + self.limits.wall_seconds
+        self.section, self.failed = "at the top", []  # where the student is; the cells (not tests) that failed
         folder, manager = Path(resources["metadata"]["path"]), None
         try:
             for path in folder.iterdir():  # the student's folder, minus the notebooks: a private copy
@@ -80,10 +134,17 @@ class SandboxedExecute(Execute):
             log.write(f"\n== {who['student']} / {who['assignment']} ==\n".encode() + tail)
 
     def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type == "markdown":
+            self.section = heading(cell) or self.section
         if cell.cell_type == "code":
             self._execute(cell, index)
         if is_test(cell):
             self._judge(cell)
+        elif first_error(cell) is not None:
+            where = (f"your cell `{cell.metadata.nbgrader.grade_id}`" if utils.is_solution(cell)
+                     else f"the cell of section \"{self.section}\"")
+            error = first_error(cell)
+            self.failed.append(Failed(where, error.ename, cell.source, missing_name(None, error)))
         return cell, self.resources
 
     def _execute(self, cell, index) -> None:
@@ -114,9 +175,13 @@ class SandboxedExecute(Execute):
         else:
             kernel = Kernel(self.sandbox, self._run_code, self.km.provisioner.pid)
             passed, message = hidden.verdict(check, {name: Remote(kernel, name) for name in check.names})
-        visible_error = any(o.output_type == "error" for o in cell.outputs)
-        self.state["verdicts"][grade_id] = (passed and not visible_error, message)
-        if message:
+        visible_error = first_error(cell)
+        self.state["verdicts"][grade_id] = (passed and visible_error is None, message)
+        name = missing_name(message, visible_error) if not passed or visible_error else None
+        if name and cause(name, self.failed):
+            cell.outputs = [o for o in cell.outputs if o is not visible_error]  # the name was never defined: say why
+            cell.outputs.append(error_output(fix_first(cause(name, self.failed)), "NotRun"))
+        elif visible_error is None and message:  # one message per failure: a visible test's says what is wrong
             cell.outputs.append(new_output("stream", name="stdout", text=message + "\n") if passed
                                 else error_output(message))
 

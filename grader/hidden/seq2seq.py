@@ -60,8 +60,11 @@ def to_numpy(x):
 def _lstm_returns(layer, ids, who: str) -> None:
     """The student's LSTM, called alone on the embedded ids, returns its outputs at every position and its state."""
     result = layer.lstm(to_numpy(layer.embedding(ids)))
-    if not isinstance(result, (list, tuple)) or len(result) != 3:
+    if not isinstance(result, (list, tuple)):
         checks.fail(NO_STATE.format(who=who, section=WHERE[who]["section"], why=WHY_STATE[who]))
+    if len(result) != 3:
+        checks.fail(f"The {who}'s LSTM returns {len(result)} arrays: one LSTM returns its outputs, then h and c "
+                    f"(section {WHERE[who]['section']}).")
     if np.ndim(result[0]) != 3:
         checks.fail(NO_SEQUENCES.format(who=who, **WHERE[who]))
 

@@ -1,5 +1,9 @@
 """Hidden checks for notebook 5: scores, the attention layer, Luong's decoder, Bahdanau's step, BLEU, alignment.
 
+Which scores the layer divides by √d is the student's decision, declared in ``SCALED``: the attention check reads the
+declaration and holds the layer to it, score by score. Question 4's answer is judged against the student's own
+figures (``results``), read through the kernel.
+
 The layers are checked against NumPy on the student's own weights, read back from the kernel, with inputs drawn
 anew for every grading run (tests/test_hidden.py checks that NumPy against Keras' attention layers). BLEU and the
 alignment score the grader's own greedy decoding of the handed-in model's weights (grader.hidden.forward), and count
@@ -13,6 +17,7 @@ import numpy as np
 from attentionlab import baseline, checks, metrics
 from grader.hidden import SetupError, fresh, hidden_check, questions, seq2seq
 from grader.hidden.forward import lstm_step as _lstm_step
+from grader.hidden.remote import StudentError
 from grader.hidden.numpy_attention import reference_softmax as _softmax
 from grader.hidden.seq2seq import to_numpy as _np
 
@@ -23,9 +28,14 @@ from grader.hidden.seq2seq import to_numpy as _np
 ALIGNMENT_BAR = 0.75
 MIN_MOVED = 30  # fewer moved copies than this: the model does not translate yet
 NOT_THE_MODEL = ("Your `translate` does not give the translations that the grader computes from your model's weights, "
-                 "and the grader scores only the model you trained. Hand in `translate = models[choice].translate`, "
-                 "as the cell of section 9 does. If you did, your attention layer or your decoder differs from the "
+                 "and the grader scores only the model you trained. Keep the line of section 9 that takes `translate` "
+                 "from the model you chose. If you did, your attention layer or your decoder differs from the "
                  "course's: make the tests of sections 1 to 4 pass first.")
+SCORES = ("dot", "general", "additive")
+COURSE_SCALED = {"dot": True, "general": True, "additive": False}  # the reference's decision (tests compare with Keras)
+# The tolerance of the layer checks: float32 Keras against float64 NumPy on scores of size ~10 differ by ~1e-6;
+# 1e-4 leaves a margin of 100, and a wrong scale (a factor √8) or a wrong formula is off by more than 1e-2.
+ATOL = 1e-4
 
 
 @hidden_check("test_scores", "dot_score", "general_score", "additive_score")
@@ -36,15 +46,20 @@ def scores(dot_score, general_score, additive_score):
     W, W1, W2, v = (rng.standard_normal((6, 6)), rng.standard_normal((6, 5)), rng.standard_normal((6, 5)),
                     rng.standard_normal(5))
     kT = k.transpose(0, 2, 1)
-    checks.close(_np(dot_score(q, k)), q @ kT, "dot_score", "Return query · keysᵀ, shape (batch, T, S).", atol=1e-4)
-    checks.close(_np(general_score(q, k, W)), q @ W @ kT, "general_score", "Return query @ W @ keysᵀ.", atol=1e-4,
-                 mistakes={"W is on the wrong side (transposed): compute query @ W @ keysᵀ.": q @ W.T @ kT,
+    # float64 inputs: 1e-4 is far above rounding, far below any wrong formula
+    checks.close(_np(dot_score(q, k)), q @ kT, "dot_score (batch 3, T = 4, S = 7, d = 6)",
+                 "Entry [b, t, j] is the dot product of query t with key j of the same batch element.", atol=1e-4)
+    checks.close(_np(general_score(q, k, W)), q @ W @ kT, "general_score (batch 3, T = 4, S = 7, d = 6)",
+                 "Entry [b, t, j] is s W h_jᵀ: the query, times W, times key j (section 1).", atol=1e-4,
+                 mistakes={"W is on the wrong side (transposed): in s W h_jᵀ the query meets W's rows and the key "
+                           "its columns.": q @ W.T @ kT,
                            "The scores are transposed: return shape (batch, T, S), queries first.":
                                (k @ W @ q.transpose(0, 2, 1))})
     expected = np.tanh((k @ W1)[:, None] + (q @ W2)[:, :, None]) @ v
-    checks.close(_np(additive_score(q, k, W1, W2, v)), expected, "additive_score",
-                 "Return v · tanh(keys @ W1 (with a query axis) + query @ W2 (with a key axis)).", atol=1e-4,
-                 mistakes={"W1 goes with the keys (encoder outputs) and W2 with the query.":
+    checks.close(_np(additive_score(q, k, W1, W2, v)), expected, "additive_score (T = 4, S = 7, A = 5)",
+                 "Entry [b, t, j] is v · tanh(h_j W1 + s_t W2): every key paired with every query, so the sum inside "
+                 "the tanh has shape (batch, T, S, A).", atol=1e-4,
+                 mistakes={"In additive_score, W1 goes with the keys (encoder outputs) and W2 with the query.":
                                np.tanh((k @ W2)[:, None] + (q @ W1)[:, :, None]) @ v})
 
 
@@ -56,13 +71,20 @@ def _case(salt, d=8):
     return rng, query, keys, mask
 
 
-def true_scores(score, params, query, keys):
-    """The course's scores (dot and general divided by √d) in NumPy; tests compare them with Keras' layers."""
+def raw_scores(score, params, query, keys):
+    """The score ``score`` in NumPy, without any factor."""
     if score == "additive":
         W1, W2, v = params
         return np.tanh((keys @ W1)[:, None] + (query @ W2)[:, :, None]) @ v
     left = query @ params[0] if score == "general" else query
-    return left @ keys.transpose(0, 2, 1) / np.sqrt(query.shape[-1])
+    return left @ keys.transpose(0, 2, 1)
+
+
+def true_scores(score, params, query, keys, scaled=None):
+    """The scores divided by √d where ``scaled`` (default: the course's decision) says so; tests compare them with
+    Keras' layers."""
+    scaled = COURSE_SCALED[score] if scaled is None else scaled
+    return raw_scores(score, params, query, keys) / (np.sqrt(query.shape[-1]) if scaled else 1.0)
 
 
 def attend(scores, keys, mask):
@@ -77,48 +99,62 @@ def _score_fns(dot_score, general_score, additive_score):
             "additive": lambda q, k, p: additive_score(q, k, *p)}
 
 
-@hidden_check("test_cross_attention", "CrossAttention", "dot_score", "general_score", "additive_score")
-def cross_attention(CrossAttention, *score_fns):
-    """Each score: masked softmax of the scores (the course's or the student's own), scaled as the course decides."""
-    d, student = 8, _score_fns(*score_fns)
+SCALE_FIX = "the layer must scale exactly the scores your declaration names"
+
+
+def declared(SCALED) -> dict:
+    """The student's decision: {score: True if divided by √d}, read from the kernel."""
+    value = questions.read(SCALED)
+    if (not isinstance(value, dict) or set(value) != set(SCORES)
+            or not all(isinstance(x, (bool, np.bool_)) for x in value.values())):
+        checks.fail('SCALED must be a dict with one entry, True or False, for each of "dot", "general" and "additive" '
+                    f"(section 2), not {value!r}.")
+    return {score: bool(x) for score, x in value.items()}
+
+
+@hidden_check("test_cross_attention", "CrossAttention", "dot_score", "general_score", "additive_score", "SCALED")
+def cross_attention(CrossAttention, dot_score, general_score, additive_score, SCALED):
+    """Each score: masked softmax of the scores (the course's formula or the student's own function), divided by √d
+    exactly where the student's declaration says so."""
+    d, student, scaled = 8, _score_fns(dot_score, general_score, additive_score), declared(SCALED)
     _, query, keys, mask = _case(6, d)
-    for score in ("dot", "general", "additive"):
+    for score in SCORES:
         layer = CrossAttention(d, score)
         context, weights = (_np(x) for x in layer(query, keys, mask))
         checks.shape(context, (2, 4, d), f"{score} context (batch, T, d)")
         checks.shape(weights, (2, 4, 6), f"{score} weights (batch, T, S)")
         params = [np.asarray(w, "float64") for w in layer.get_weights()]
-        scores = [true_scores(score, params, query, keys)]
+        raw = [raw_scores(score, params, query, keys)]
         try:  # a right layer built on a wrong score function loses the score cell only
-            scores.append(_np(student[score](query, keys, params)) / (1.0 if score == "additive" else np.sqrt(d)))
+            raw.append(_np(student[score](query, keys, params)).astype("float64"))
         except Exception:  # noqa: BLE001 - the score functions are judged by their own cell
             pass
-        rescale = np.sqrt(d) if score == "additive" else 1 / np.sqrt(d)
-        if any(np.allclose(weights, attend(e / rescale, keys, mask)[1], atol=1e-4) for e in scores):
-            checks.fail("The dot and general scores must be divided by √d (d = units), as in notebook 1; the "
-                        "additive score is not: v learns its scale." if score != "additive" else
-                        "The additive score is not divided by √d: v learns its scale (only dot and general are).")
+        factor, other = (np.sqrt(d), 1.0) if scaled[score] else (1.0, np.sqrt(d))
         checks.rows_sum_to_one(weights, f"{score} attention weights (softmax over the source positions)")
         if not np.allclose(weights[0, :, 4:], 0, atol=1e-6):
-            checks.fail(f"{score}: padded source positions get weight: set their scores to a very negative "
-                        "number (e.g. -1e9) where mask is False, before the softmax.")
-        expected = next((attend(e, keys, mask) for e in scores
-                         if np.allclose(weights, attend(e, keys, mask)[1], atol=1e-4)), None)
+            checks.fail(f"{score}: padded source positions get weight. A padded position must get zero weight "
+                        "whatever its score, so its score has to be changed before the softmax, not after.")
+        expected = next((attend(e / factor, keys, mask) for e in raw
+                         if np.allclose(weights, attend(e / factor, keys, mask)[1], atol=ATOL)), None)
+        if expected is None and any(np.allclose(weights, attend(e / other, keys, mask)[1], atol=ATOL) for e in raw):
+            checks.fail(f"SCALED says {scaled[score]} for the {score} score, and the layer does the opposite: "
+                        f"{SCALE_FIX}.")
         if expected is None:
-            checks.fail(f"The {score} attention weights differ from the expected ones: compute the {score} score "
-                        "with this layer's weights, mask it, then take the softmax over the source positions.")
+            checks.fail(f"The {score} attention weights differ from the expected ones: the softmax over the source "
+                        f"positions of the {score} score on this layer's own weights, masked, scaled as you declared.")
         checks.close(context, expected[0], f"{score} context",
-                     "The context is the weighted sum of the encoder outputs: weights @ keys.", atol=1e-4,
-                     mistakes={"The context must be weights @ keys, not the mean of the keys.":
-                                   np.repeat(keys.mean(1, keepdims=True), 4, axis=1)})
+                     "The context is the weighted sum of the encoder outputs, one weight per source position.",
+                     atol=ATOL, mistakes={"The context must weigh each encoder output by its attention weight; it "
+                                          "is the plain mean of the keys.":
+                                              np.repeat(keys.mean(1, keepdims=True), 4, axis=1)})
 
 
 def _contexts(CrossAttention, score, params, query, keys, mask):
-    """Candidate (context, weights): the course's attention, and the student's layer on the same weights.
+    """Candidate (context, weights): the course's attention, scaled or not, and the student's layer on the same weights.
 
-    A decoder built right on a wrong attention layer then loses the attention cell only.
+    A decoder built right on a wrong attention layer then loses the attention cell only, whatever the declaration.
     """
-    found = [attend(true_scores(score, params, query, keys), keys, mask)]
+    found = [attend(true_scores(score, params, query, keys, scaled), keys, mask) for scaled in (True, False)]
     try:
         layer = CrossAttention(keys.shape[-1], score)
         layer.set_weights([p.astype("float32") for p in params])
@@ -162,16 +198,17 @@ def luong_decoder(LuongDecoder, CrossAttention):
     s, h_end, _ = _lstm(params, ids, state)
     if not np.allclose(h, h_end, atol=1e-4):
         stateless = _lstm(params, ids, [np.zeros((2, 8))] * 2)[1]
-        checks.fail("Start the LSTM from the encoder's state: initial_state=state." if np.allclose(
-            h, stateless, atol=1e-4) else "Return the LSTM's final state [h, c] as the second value.")
+        checks.fail("The LSTM starts from zeros: it must start from the encoder's state, the argument `state`, or "
+                    "the decoder never sees the sentence." if np.allclose(h, stateless, atol=1e-4)
+                    else "The second value must be the LSTM's final state [h, c].")
     candidates = _contexts(CrossAttention, "general", params[4:5], s, keys, mask)
     matching = [c for c, w in candidates if np.allclose(weights, w, atol=1e-4)]
     if not matching:
-        checks.fail("The attention weights are not those of self.attention with the LSTM's outputs s_t (all steps) "
-                    "as queries over the encoder outputs.")
+        checks.fail("The attention weights are not those of the layer's attention with the LSTM's outputs s_t "
+                    "(all steps) as queries over the encoder outputs (section 3).")
     if not any(np.allclose(logits, out, atol=1e-4) for c in matching for out in _luong(params, c, s)):
-        checks.fail("The logits differ from Luong's: self.logits(self.W_c([c_t; s_t])), where W_c applies the "
-                    "tanh, c_t is the context and s_t the LSTM output of the same step.")
+        checks.fail("The logits differ from Luong's: the next-word scores come from the attentional state "
+                    "h̃_t = tanh(W_c [c_t; s_t]), where c_t is the context and s_t the LSTM output of the same step.")
 
 
 @hidden_check("test_bahdanau_step", "BahdanauDecoder", "CrossAttention")
@@ -195,15 +232,15 @@ def bahdanau_step(BahdanauDecoder, CrossAttention):
     if not matching:
         if any(np.allclose(weights, w, atol=1e-4) for _, w in step_with(s_new)):
             checks.fail("The weights come from the new state s_t (Luong's query): Bahdanau scores with the "
-                        "previous state s_{t-1}, state[0], before the LSTM step.")
-        checks.fail("The weights of the step are not self.attention's with the previous state s_{t-1} = state[0] "
-                    "as a length-1 query over the encoder outputs.")
+                        "previous state s_{t-1}, before the LSTM step.")
+        checks.fail("The weights of the step are not the layer's attention with the previous state s_{t-1} as the "
+                    "query (a sequence of one query) over the encoder outputs (section 4).")
     fed = [(c, _lstm_step(np.concatenate(x, -1), state[0], state[1], kernel, recurrent, bias))
            for c in matching for x in ([y, c], [c, y])]
     fed = [(c, s) for c, (s, m) in fed if np.allclose(s_new, s, atol=1e-4) and np.allclose(c_new, m, atol=1e-4)]
     if not fed:
-        checks.fail("The new state is not the LSTM cell's on [y; c_t]: feed the embedded word joined with the "
-                    "context (ops.concatenate) into self.cell, with the previous state.")
+        checks.fail("The new state is not the LSTM cell's on [y; c_t]: the cell's input is the embedded word "
+                    "joined with the context of this step, and its state the previous one.")
     if not any(np.allclose(output, np.concatenate(x, -1), atol=1e-4) for c, s in fed for x in ([s, c], [c, s])):
         checks.fail("The step's output must be [s_t; c_t]: the cell's new output joined with the context.")
 
@@ -250,7 +287,7 @@ def judge_alignment(sources, texts, attention) -> str:
         checks.fail(f"{moved['fraction']:.0%} of the moved copied words get their strongest weight on their own "
                     f"source word; {ALIGNMENT_BAR:.0%} are needed. Look at your model's heatmap: does the step that "
                     "writes a copied word look at it, or at a neighbour, or at the same position whatever the words? "
-                    "Hand in the model whose attention follows the words (section 8).")
+                    "Then compare the figures of both models in sections 6 and 8 before you decide (section 9).")
     return f"Alignment: {moved['hits']} of {moved['total']} moved copied words ({moved['fraction']:.0%})."
 
 
@@ -263,20 +300,67 @@ def alignment(translate, models, choice):
 
 @hidden_check("test_q_scaling", "answer_scaling")
 def q_scaling(answer):
-    """Dot and general scores are sums of d products; the additive one is v · tanh, and v learns its scale."""
-    questions.choice(answer, "b", "Reread section 2 and notebook 1's scaling plot: which of the three scores are "
-                                  "sums of d products, and which one has a learned weight that sets its size?")
+    """Dot and general scores are sums of d products whose spread grows as √d (Glorot's W keeps that); the additive one
+    is v · tanh(...), with Glorot's v of variance 1/d: its spread does not grow."""
+    questions.choice(answer, "c", "Run the measurement cell of section 2 with d = 512 and compare the spreads with "
+                                  "those at d = 128. For each score, count the products it adds up, and look at how "
+                                  "the size of its initial weights depends on d.")
 
 
 @hidden_check("test_q_step_by_step", "answer_step_by_step")
 def q_step_by_step(answer):
-    """Bahdanau's step t needs s_{t-1} for its query, and its LSTM input holds c_t."""
-    questions.choice(answer, "c", "Reread section 4: what must step t of Bahdanau's decoder know before it can "
-                                  "compute its context, and where does that context go?")
+    """Without c_t in its input, the LSTM's inputs are the target words only: one call gives s_1..s_T, and the queries
+    s_0..s_{T-1} are all known before any attention is computed."""
+    questions.choice(answer, "a", "Reread sections 3 and 4: what does the LSTM of this variant take as input at step "
+                                  "t, and is any of it computed by the attention? The queries can wait until the "
+                                  "LSTM has run.")
 
 
 @hidden_check("test_q_position", "answer_position")
 def q_position(answer):
-    """Most copied words keep their position, so position-following attention finds them."""
-    questions.choice(answer, "a", "Reread section 8: count where the copied words sit, in the source and in the "
-                                  "translation. Why does the grader count only the words that moved?")
+    """A moved word is written at a target position t different from its source position j; the diagonal's step t
+    looks at source word t, never at j."""
+    questions.choice(answer, "d", "Reread section 8: which words does the measure count, and where does the step "
+                                  "that writes one of them look, if it follows the diagonal?")
+
+
+# A printed figure this close to a bar may be read on either side of it: BLEU is printed with one decimal, the
+# alignment as a whole percentage.
+BLEU_SLACK, ALIGNMENT_SLACK = 0.05, 0.005
+LETTERS = {(True, True): "a", (True, False): "b", (False, True): "c", (False, False): "d"}  # (Luong, Bahdanau) clear
+
+
+def clears(figures: dict, baseline_bleu: float) -> set[bool]:
+    """Whether one model's validation figures clear both criteria: {True}, {False}, or both when a figure is within
+    printing precision of its bar."""
+    bleu, fraction = figures["bleu"] - baseline_bleu, figures["alignment"]["fraction"]
+    bleu_ok = {bleu >= baseline.MARGIN} | ({True, False} if abs(bleu - baseline.MARGIN) <= BLEU_SLACK else set())
+    aligned = {fraction >= ALIGNMENT_BAR} | (
+        {True, False} if abs(fraction - ALIGNMENT_BAR) <= ALIGNMENT_SLACK else set())
+    return {b and a for b in bleu_ok for a in aligned}
+
+
+@hidden_check("test_q_choice", "answer_choice", "results")
+def q_choice(answer, results):
+    """The letter that the student's own validation figures give: which models clear both criteria."""
+    value = questions.read(answer)
+    checks.one_letter(value, "abcd", str(answer))
+    try:
+        baseline_bleu = baseline.load()["val"]["bleu"]
+    except (OSError, KeyError) as exc:
+        raise SetupError(f"the frozen baseline's validation BLEU cannot be read: {exc}") from None
+    try:
+        found = results.value()
+    except StudentError:
+        checks.fail("`results` is not defined: run sections 5 to 8 (training, BLEU, alignment) first, then answer.")
+    try:
+        figures = {name: found[name] for name in ("Luong", "Bahdanau")}
+        options = {LETTERS[luong, bahdanau] for luong in clears(figures["Luong"], baseline_bleu)
+                   for bahdanau in clears(figures["Bahdanau"], baseline_bleu)}
+    except (TypeError, KeyError, IndexError):
+        checks.fail("`results` does not hold the figures of section 6 for both models: run sections 5 to 8 again, "
+                    "without changing `results`, then answer.")
+    if value.strip().lower() not in options:
+        checks.fail(f"{answer} = {value!r} does not match your own figures. Reread sections 6 and 8: for each model, compare its validation "
+                    f"BLEU with the baseline's ({baseline_bleu:.1f}) plus {baseline.MARGIN:g}, and its share of "
+                    f"moved copied words with {ALIGNMENT_BAR:.0%}.")

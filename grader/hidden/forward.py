@@ -19,7 +19,10 @@ MAX_SIZE = 1024  # largest embedding or state the grader decodes (the notebook's
 # The readings of one model's weights: the orders in which a right decoder may join its vectors (Luong's W_c input
 # [c; s] or [s; c]; Bahdanau's cell input [y; c] or [c; y] and output [s; c] or [c; s]), and notebook 4's encoder with
 # or without the padding mask (a mistake of its own cell: the BLEU floor judges the model the notebook trained).
-READINGS = {"Luong": [("cs",), ("sc",)], "Bahdanau": list(product(("yc", "cy"), ("sc", "cs"))),
+# Notebook 5's scores are divided by √d or not as the student declares (SCALED): Luong's general score and Bahdanau's
+# additive score are read both ways.
+READINGS = {"Luong": list(product(("cs", "sc"), ("scaled", "unscaled"))),
+            "Bahdanau": list(product(("yc", "cy"), ("sc", "cs"), ("unscaled", "scaled"))),
             "no attention": [("masked",), ("unmasked",)]}
 
 
@@ -86,14 +89,16 @@ class Model:
         if self.name == "no attention":  # W_1, W_2: the Dense layer `combine`, kernel and bias
             return np.tanh(s @ W_1 + W_2) @ W_out + b_out, (s, c), np.zeros(mask.shape, keys.dtype)
         # Luong: W_1 the general score's W, W_2 the Dense layer W_c
-        weights = masked_softmax(np.einsum("bu,bsu->bs", s @ W_1, keys) / np.sqrt(keys.shape[-1]), mask)
+        scores = np.einsum("bu,bsu->bs", s @ W_1, keys)
+        weights = masked_softmax(scores / np.sqrt(keys.shape[-1]) if self.reading[1] == "scaled" else scores, mask)
         context = np.einsum("bs,bsu->bu", weights, keys)
         return np.tanh(_join(self.reading[0], c=context, s=s) @ W_2) @ W_out + b_out, (s, c), weights
 
     def _bahdanau(self, token, keys, mask, state, projected):
         """Bahdanau's step: attention with s_{t-1}, the LSTM cell fed the embedded word and the context."""
         embedding, _, W2, v, kernel, recurrent, bias, W_out, b_out = self.weights[9:]
-        weights = masked_softmax(np.tanh(projected + (state[0] @ W2)[:, None]) @ v, mask)
+        scores = np.tanh(projected + (state[0] @ W2)[:, None]) @ v
+        weights = masked_softmax(scores / np.sqrt(keys.shape[-1]) if self.reading[2] == "scaled" else scores, mask)
         context = np.einsum("bs,bsu->bu", weights, keys)
         s, memory = lstm_step(_join(self.reading[0], y=embedding[token], c=context), *state, kernel, recurrent, bias)
         return _join(self.reading[1], s=s, c=context) @ W_out + b_out, (s, memory), weights

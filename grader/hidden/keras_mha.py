@@ -8,9 +8,10 @@ from grader.hidden import SetupError, fresh, hidden_check, questions
 from grader.hidden.numpy_attention import FIX_AXIS, reference_softmax
 
 ATOL = 1e-5
-FIX_SCALE = "Divide the scores Q·Kᵀ by √d (d = key_dim, the last axis of the query kernel) before the softmax."
-FIX_SCALE_SQRT = "Scale by 1/√d, not 1/d (d = key_dim)."
-FIX_BIAS_QKV = "Add the biases of the query, key and value projections (shape (num_heads, dim): give them an axis for the positions, b[:, None, :])."
+FIX_SCALE = "The scores are not scaled: divide them by √d (d = key_dim, the last axis of the query kernel)."
+FIX_SCALE_SQRT = "The scores are divided by d: divide them by √d (d = key_dim)."
+FIX_BIAS_QKV = ("Add the biases of the query, key and value projections (shape (num_heads, dim): they need an axis for "
+                "the positions to broadcast).")
 FIX_BIAS_OUT = "Add the output bias after the output projection."
 FIX_KEY_FROM_QUERY = "Project the keys from `value` (the key kernel's input size is d_value), not from `query`."
 
@@ -95,7 +96,8 @@ def param_count(mha_param_count):
     """Agreement with layer.count_params() on several configurations; names the mistake when it can."""
     for config in PARAM_CONFIGS:
         expected = _keras_count(**config)
-        assert expected == _param_count(**config), "reference formula out of date with Keras"
+        if expected != _param_count(**config):  # the grader's formula, not the student's: never a score
+            raise SetupError(f"the reference parameter formula disagrees with Keras's count_params() on {config}")
         got = mha_param_count(**config)
         if got == expected:
             continue
@@ -126,7 +128,7 @@ def _diagnose(numpy_mha, layer, query, value, name):
     """Compare with Keras; on disagreement, name the common mistake it matches."""
     ref, ref_w = (np.asarray(a) for a in layer(query, value, return_attention_scores=True))
     out, w = numpy_mha(layer, query, value)
-    shape(w, ref_w.shape, f"weights for {name}")
+    shape(w, ref_w.shape, f"array of weights for {name}")
     shape(out, ref.shape, f"output for {name}")
     w, out = np.asarray(w, float), np.asarray(out, float)
     if np.allclose(w, ref_w, atol=ATOL) and np.allclose(out, ref, atol=ATOL):
@@ -145,8 +147,8 @@ def _diagnose(numpy_mha, layer, query, value, name):
         if np.allclose(w, v_w, atol=ATOL) and np.allclose(out, v_out, atol=ATOL):
             fail(f"numpy_mha disagrees with Keras on {name}. {fix}")
     if not np.allclose(w, ref_w, atol=ATOL):
-        rows_sum_to_one(w, f"weights for {name}")
-        close(w, ref_w, f"weights for {name}",
+        rows_sum_to_one(w, f"array of weights for {name}")
+        close(w, ref_w, f"array of weights for {name}",
               "The weights are the softmax over the keys of the scores (Q·Kᵀ)/√d (d = key_dim), with Q = query "
               "projected by the query kernel "
               "plus its bias and K = value projected by the key kernel plus its bias, one per head.", atol=ATOL)
@@ -164,7 +166,7 @@ def numpy_mha_shapes(numpy_mha):
         out, w = numpy_mha(layer, query, value)
         d_out = kwargs.get("output_shape", d_q)
         shape(out, (2, 3, d_out), f"output of a layer with {h} heads, query (2, 3, {d_q}), value (2, 5, {d_v})")
-        shape(w, (2, h, 3, 5), f"weights of a layer with {h} heads: (batch, num_heads, T, S)")
+        shape(w, (2, h, 3, 5), f"array of weights of a layer with {h} heads: (batch, num_heads, T, S)")
 
 
 @hidden_check("test_numpy_mha_values", "numpy_mha")
@@ -189,19 +191,20 @@ def numpy_mha_mask(numpy_mha):
     mask[..., -1] = False
     out, w = numpy_mha(layer, query, value, mask=mask)
     _, w_free = numpy_mha(layer, query, value)
-    shape(w, (2, 2, 4, 6), "masked weights")
+    shape(w, (2, 2, 4, 6), "array of masked weights")
     w, w_free = np.asarray(w, float), np.asarray(w_free, float)
-    rows_sum_to_one(w, "masked weights")
+    rows_sum_to_one(w, "array of masked weights")
     if np.allclose(w, w_free, atol=1e-6):
-        fail("The mask is ignored: where mask is False, set the score to -1e9 before the softmax.")
+        fail("The mask is ignored: where mask is False, the score must become a large negative number before "
+             "the softmax.")
     blocked = np.broadcast_to(~mask[:, None], w.shape)
     if np.all(w[~blocked] < 1e-6):
         fail("The mask is inverted: True means 'may attend'; block the keys where mask is False.")
     if np.any(w[blocked] > 1e-6):
-        fail("Keys where mask is False still get weight. The mask has shape (batch, T, S): give it a head "
-             "axis (np.expand_dims(mask, -3) or mask[:, None]) and set the blocked scores to -1e9.")
+        fail("Keys where mask is False still get weight in some head. The mask (batch, T, S) is the same for "
+             "every head: it needs an axis for the heads to broadcast against the scores (batch, num_heads, T, S).")
     allowed = np.where(blocked, 0.0, w_free)
-    close(w, allowed / allowed.sum(-1, keepdims=True), "masked weights",
+    close(w, allowed / allowed.sum(-1, keepdims=True), "array of masked weights",
           "Mask the scores before the softmax, not the weights after it.", atol=ATOL)
     value2 = value.copy()
     value2[:, -1] += 10.0
@@ -213,10 +216,10 @@ def numpy_mha_mask(numpy_mha):
 
 @hidden_check("test_q_cross", "answer_cross")
 def q_cross(answer):
-    """Self- vs cross-attention: where the queries and the keys and values come from."""
-    questions.choice(answer, "a", "Reread section 1 (self-attention and cross-attention): in mha(query, value), "
-                                  "which sequence gives the queries and which the keys and values, and whose length "
-                                  "does the output have?")
+    """Predict the shape of a decoder's cross-attention weights: (batch, num_heads, T target, S source)."""
+    questions.choice(answer, "c", "Reread section 1 (self-attention and cross-attention): which sequence gives the "
+                                  "queries and which the keys, and in which order do the axes of the weights "
+                                  "come? Then run the check cell below the question.")
 
 
 PARAMS_CASE = dict(d_query=256, d_value=512, num_heads=8, key_dim=32)
@@ -235,7 +238,7 @@ def q_params(answer):
 
 @hidden_check("test_q_heads", "answer_heads")
 def q_heads(answer):
-    """What several heads add, at equal width."""
-    questions.choice(answer, "c", "Reread section 4 (what several heads buy): how many softmaxes does a query get "
-                                  "per head, and what happens to the parameter count when "
-                                  "key_dim = d_model / num_heads?")
+    """1 head of 64 against 8 heads of 8: the same parameters, 8 attention patterns."""
+    questions.choice(answer, "b", "Reread section 2 and count the parameters of both layers (with the table or "
+                                  "your mha_param_count), and section 1 for the shape of the weights. Then run the "
+                                  "check cell below the question.")

@@ -13,11 +13,12 @@ from grader.hidden import SetupError, fresh, hidden_check, questions
 
 ATOL = 1e-5
 VOCAB = 30
-MASK_IGNORED = ("The mask had no effect: pass it by keyword, layer(x, x, attention_mask=mask). In Keras 3 the 4th "
-                "positional argument of MultiHeadAttention is query_mask, not attention_mask, and it is ignored.")
-CAUSAL_FIX = "Keep the lower triangle, diagonal included (np.tril): query i may attend to keys 0..i."
-KEYS_FIX = ("Mask the keys, not the queries: the padding mask has shape (batch, 1, n) (a new axis in the middle, "
-            "token_ids[:, None, :]), so it broadcasts over the queries.")
+MASK_IGNORED = ("The mask has no effect: the output is the output without any mask. Give the mask to the layer by "
+                "keyword: in Keras 3 the 4th positional argument of MultiHeadAttention is a query mask, which the "
+                "layer ignores (section 5).")
+CAUSAL_FIX = "Query i may attend to keys 0..i: the lower triangle, diagonal included (section 3)."
+KEYS_FIX = ("Mask the keys, not the queries: the padding mask has shape (batch, 1, n), with the new axis in the "
+            "middle, so that it broadcasts over the queries (section 2).")
 
 
 def _as_bool(mask, name):
@@ -85,23 +86,25 @@ def combined_mask_values(combined_mask):
     causal = np.tril(np.ones((5, 5), bool))
     if np.shape(mask) != (3, 5, 5):
         fail(f"combined_mask of token ids of shape (3, 5) has shape {np.shape(mask)}, expected (batch, n, n) = (3, 5, 5): "
-             "combine padding_mask(token_ids) (batch, 1, n) and causal_mask(n) (n, n) with &, which broadcasts.")
+             "a (batch, 1, n) padding mask and an (n, n) causal mask broadcast to (batch, n, n) (section 4).")
     mask = _as_bool(mask, "combined_mask")
     expected = pad_keys & causal
     if np.array_equal(mask, expected):
         return
     variants = [
         (pad_queries & causal, f"It masks the padding queries instead of the padding keys. {KEYS_FIX}"),
-        (np.broadcast_to(causal, (3, 5, 5)), "The padding is not masked: combine with padding_mask(token_ids)."),
-        (np.broadcast_to(pad_keys, (3, 5, 5)), "The causal mask is missing: combine with causal_mask(n)."),
-        (pad_keys | causal, "Use & (and), not | (or): a key may be attended to only if it is real AND not in the future."),
+        (np.broadcast_to(causal, (3, 5, 5)), "The padding is not masked: padding keys must be False for every query."),
+        (np.broadcast_to(pad_keys, (3, 5, 5)), "The causal part is missing: query i may not attend to the future keys."),
+        (pad_keys | causal, "A key passes when either mask allows it: it must pass only when both allow it, a real "
+                            "token that is not in the future."),
         (pad_keys & causal.T, f"The causal part is reversed: it lets positions attend to the future. {CAUSAL_FIX}"),
         (pad_keys & np.tril(causal, -1), f"The causal part blocks the diagonal: each position may attend to itself. {CAUSAL_FIX}"),
     ]
     for wrong, fix in variants:
         if np.array_equal(mask, wrong):
             fail(f"combined_mask is wrong. {fix}")
-    close(mask, expected, "combined_mask", "combined_mask = padding_mask(token_ids) & causal_mask(n).")
+    close(mask, expected, "combined_mask",
+          "Query i may attend to key j only if j is a real token and j ≤ i (section 4).")
 
 
 # ---------------------------------------------------------------- behaviour
@@ -148,8 +151,8 @@ def no_future_leak(masked_self_attention):
                      "no key at all, and then Keras spreads its weight over every key, future included. Each "
                      f"position may attend to itself. {CAUSAL_FIX}")
             where = f"positions 0..{t}" if t else "position 0"
-            fail(f"Changing the tokens after position {t} changed the outputs at {where}: the model sees "
-                 f"the future. Use the causal mask, passed as attention_mask=. {CAUSAL_FIX}")
+            fail(f"Changing the tokens after position {t} changed the output at {where}: the model sees "
+                 f"the future. {CAUSAL_FIX}")
     changed = ids.copy()
     changed[:, 0] = ids[:, 0] % (VOCAB - 1) + 1
     out3 = _run(masked_self_attention, embed, layer, changed, causal=True)
@@ -179,10 +182,10 @@ def pad_invariance(masked_self_attention):
             fail(f"Appending padding changed the real tokens' outputs: the mask blocks the padding queries, not the "
                  f"padding keys. {KEYS_FIX}")
         if np.allclose(out_long, free, atol=ATOL):
-            fail("Appending padding changed the real tokens' outputs: with causal=False the padding is not masked. "
-                 "Pass padding_mask(token_ids) as attention_mask=.")
-        fail("Appending padding changed the real tokens' outputs. Mask the padding keys (token id 0) with a mask "
-             "of shape (batch, 1, n), True at real tokens, passed as attention_mask=.")
+            fail("Appending padding changed the real tokens' outputs: with causal=False nothing is masked, and the "
+                 "real tokens still see the padding keys. Mask the padding (section 2).")
+        fail("Appending padding changed the real tokens' outputs. The padding keys (token id 0) must be blocked "
+             "for every query: a mask of shape (batch, 1, n), True at real tokens (section 2).")
     changed = ids.copy()
     changed[:, 0] = ids[:, 0] % (VOCAB - 1) + 1
     out2 = _run(masked_self_attention, embed, layer, changed, causal=False)
@@ -190,16 +193,17 @@ def pad_invariance(masked_self_attention):
     rows = np.arange(3)
     if np.allclose(out2[rows, last], out[rows, last], atol=ATOL):
         fail("With causal=False every real token may attend to every real token, but the last real token's output "
-             "does not depend on the first token: the mask blocks too much. Use padding_mask(token_ids).")
+             "does not depend on the first token: the mask blocks too much. With causal=False, only the padding "
+             "is masked.")
 
 
 # ---------------------------------------------------------------- questions
 
 @hidden_check("test_q_causal", "answer_causal")
 def q_causal(answer):
-    """What a causal mask lets position i see."""
-    questions.choice(answer, "d", "Reread section 3 (the causal mask): which keys may query i attend to, and can "
-                                  "an output depend on a token its query may not attend to?")
+    """Which outputs a change at position 2 can reach under a causal mask: those whose query may attend to key 2."""
+    questions.choice(answer, "c", "Reread section 3 (the causal mask): which queries may attend to key 2? An output "
+                                  "can change only if its query may attend to the changed token.")
 
 
 PAIRS_LENGTH = 10
@@ -224,6 +228,6 @@ def q_pairs(answer):
 @hidden_check("test_q_trap", "answer_trap")
 def q_trap(answer):
     """What Keras 3 does with a mask passed as the fourth positional argument."""
-    questions.choice(answer, "c", "Reread section 5 (a trap: the mask passed by position): what is the fourth "
-                                  "parameter of MultiHeadAttention.call in Keras 3, and what did the comparison "
-                                  "with no mask at all print?")
+    questions.choice(answer, "b", "Reread section 5 (a trap: the mask passed by position): what is the fourth "
+                                  "parameter of MultiHeadAttention.call in Keras 3? Then run the check cell below "
+                                  "the question and compare the outputs with and without a mask.")

@@ -56,11 +56,13 @@ def scores(dot_score, general_score, additive_score):
                            "The scores are transposed: return shape (batch, T, S), queries first.":
                                (k @ W @ q.transpose(0, 2, 1))})
     expected = np.tanh((k @ W1)[:, None] + (q @ W2)[:, :, None]) @ v
-    checks.close(_np(additive_score(q, k, W1, W2, v)), expected, "additive_score (T = 4, S = 7, A = 5)",
+    actual = _np(additive_score(q, k, W1, W2, v))
+    misplaced = [np.tanh((k @ A)[:, None] + (q @ B)[:, :, None]) @ v for A, B in ((W2, W1), (W2, W2), (W1, W1))]
+    if np.shape(actual) == expected.shape and any(np.allclose(actual, m, atol=1e-4) for m in misplaced):
+        checks.fail("additive_score is wrong: W1 goes with the keys (encoder outputs) and W2 with the query.")
+    checks.close(actual, expected, "additive_score (T = 4, S = 7, A = 5)",
                  "Entry [b, t, j] is v · tanh(h_j W1 + s_t W2): every key paired with every query, so the sum inside "
-                 "the tanh has shape (batch, T, S, A).", atol=1e-4,
-                 mistakes={"In additive_score, W1 goes with the keys (encoder outputs) and W2 with the query.":
-                               np.tanh((k @ W2)[:, None] + (q @ W1)[:, :, None]) @ v})
+                 "the tanh has shape (batch, T, S, A).", atol=1e-4)
 
 
 def _case(salt, d=8):

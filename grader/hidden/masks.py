@@ -11,6 +11,8 @@ import numpy as np
 from attentionlab.checks import close, fail, randomise_weights, shape
 from grader.hidden import SetupError, fresh, hidden_check, questions
 
+# The outputs come from the student's float32 Keras layer and are compared with the same layer's: rounding differs
+# by ~1e-7, a dependence that should not exist moves them by 1e-3 or more.
 ATOL = 1e-5
 VOCAB = 30
 MASK_IGNORED = ("The mask has no effect: the output is the output without any mask. Give the mask to the layer by "
@@ -183,7 +185,8 @@ def pad_invariance(masked_self_attention):
                  f"padding keys. {KEYS_FIX}")
         if np.allclose(out_long, free, atol=ATOL):
             fail("Appending padding changed the real tokens' outputs: with causal=False nothing is masked, and the "
-                 "real tokens still see the padding keys. Mask the padding (section 2).")
+                 "real tokens still see the padding keys. Block them with a padding mask of shape (batch, 1, n) "
+                 "(section 2).")
         fail("Appending padding changed the real tokens' outputs. The padding keys (token id 0) must be blocked "
              "for every query: a mask of shape (batch, 1, n), True at real tokens (section 2).")
     changed = ids.copy()

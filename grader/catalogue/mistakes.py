@@ -481,10 +481,15 @@ def _bundles(edits: tuple[Edit, ...], settled: frozenset[str]) -> tuple[Bundle, 
 
 
 def apart(edits: list[Edit], settled: frozenset[str] = frozenset()) -> bool:
-    """Whether no test cell outside ``settled`` can be reached from the cells of two of these edits."""
+    """Whether no test cell outside ``settled`` can be reached from the cells of two of these edits.
+
+    A cell reaches what its edited code reaches and what its reference code reaches: an edit that stops using a
+    name (another edit's cell) still changes the tests that name's cell reaches through the reference."""
     changed = {e.cell for e in edits}
     answers = submissions.answers_with(*edits)
-    reach = cells.reach(edits[0].assignment, {cell: answers[cell] for cell in changed})
+    edited = cells.reach(edits[0].assignment, {cell: answers[cell] for cell in changed})
+    reference = cells.reach(edits[0].assignment)
+    reach = {cell: edited[cell] | reference[cell] for cell in changed}
     seen: set[str] = set()
     for cell in changed:
         if (reach[cell] - settled) & seen:

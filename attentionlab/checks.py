@@ -52,7 +52,8 @@ def rows_sum_to_one(weights, name: str = "attention weights") -> None:
     sums = weights.sum(axis=-1)
     if not np.allclose(sums, 1.0, atol=1e-5):  # float32 sums of a few hundred weights
         fail(f"{name}: the rows do not sum to 1 over the keys (sums range from {sums.min():.3g} to {sums.max():.3g}). "
-             "Each query's weights come from a softmax over the keys, the last axis of the scores.")
+             "Each query's weights come from a softmax over the keys (the last axis of the scores), taken last: "
+             "nothing may change the weights after it.")
 
 
 def randomise_weights(layer, seed: int = 0, scale: float = 0.3) -> None:

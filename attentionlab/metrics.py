@@ -1,7 +1,6 @@
 """BLEU with sacreBLEU: multi-reference corpus BLEU and BLEU by source length."""
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 
 import numpy as np
@@ -10,10 +9,8 @@ from sacrebleu.metrics import BLEU
 from attentionlab.data import word_count
 
 
-def detokenize(sentence: str) -> str:
-    """Undo the corpus' punctuation split ("¿ dónde está ?" -> "¿dónde está?") so sacreBLEU tokenizes as usual."""
-    sentence = re.sub(r" ([?!.,;:])", r"\1", sentence)
-    return re.sub(r"([¿¡]) ", r"\1", sentence)
+# What the text went through before BLEU: sacreBLEU's signature cannot say it, so it is stated next to it.
+NORMALISATION = "lower-cased, punctuation, ¿ and ¡ split off as tokens (attentionlab.data.normalise)"
 
 
 def group_references(pairs: list[tuple[str, str]]) -> tuple[list[str], list[list[str]]]:
@@ -25,14 +22,18 @@ def group_references(pairs: list[tuple[str, str]]) -> tuple[list[str], list[list
 
 
 def corpus_bleu(hypotheses: list[str], references: list[list[str]]):
-    """sacreBLEU corpus BLEU; each hypothesis may have any number of references."""
+    """sacreBLEU corpus BLEU on the corpus' own tokens; each hypothesis may have any number of references.
+
+    The corpus is already tokenized (data.normalise), so sacreBLEU splits on spaces only (tokenize="none"): its 13a
+    tokenizer would glue "¿" and "¡" back to the next word.
+    """
     if len(hypotheses) != len(references):
         raise ValueError(f"{len(hypotheses)} hypotheses for {len(references)} reference sets")
     depth = max(len(r) for r in references)
-    streams = [[detokenize(r[i]) if i < len(r) else None for r in references] for i in range(depth)]
-    bleu = BLEU()
-    score = bleu.corpus_score([detokenize(h) for h in hypotheses], streams)
-    score.signature = str(bleu.get_signature())
+    streams = [[r[i] if i < len(r) else None for r in references] for i in range(depth)]
+    bleu = BLEU(tokenize="none")
+    score = bleu.corpus_score(list(hypotheses), streams)
+    score.signature = f"{bleu.get_signature()} on text {NORMALISATION}"
     return score
 
 

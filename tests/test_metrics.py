@@ -1,5 +1,4 @@
 """BLEU helpers: sacreBLEU underneath, multi-reference grouping, length buckets."""
-import numpy as np
 import pytest
 import sacrebleu
 
@@ -16,8 +15,15 @@ def test_single_reference_matches_sacrebleu():
     hyps = ["el gato está en la mesa .", "tengo hambre ."]
     refs = ["el gato está sobre la mesa .", "tengo mucha hambre ."]
     ours = metrics.corpus_bleu(hyps, [[r] for r in refs])
-    assert ours.score == pytest.approx(sacrebleu.corpus_bleu(hyps, [refs]).score)
-    assert "version:2.6.0" in ours.signature
+    assert ours.score == pytest.approx(sacrebleu.corpus_bleu(hyps, [refs], tokenize="none").score)
+    assert "tok:none" in ours.signature and "version:2.6.0" in ours.signature and "lower-cased" in ours.signature
+
+
+def test_inverted_marks_are_tokens_of_their_own():
+    """"¿ dónde" shares the word "dónde" with "dónde": 13a on re-joined text would score "¿dónde" as another word."""
+    perfect = metrics.corpus_bleu(["¿ dónde está tom ?"], [["¿ dónde está tom ?"]]).score
+    without_mark = metrics.corpus_bleu(["dónde está tom ?"], [["¿ dónde está tom ?"]]).score
+    assert perfect == pytest.approx(100.0) and without_mark > 50
 
 
 def test_extra_reference_can_only_help():
@@ -39,52 +45,3 @@ def test_evaluate_and_buckets():
     assert 0 < score.score < 100
     buckets = metrics.bleu_by_length(list(identity), list(identity.values()), [["uno dos tres cuatro ."], ["a b c d e f ."]])
     assert buckets["4-5"] == pytest.approx(100.0) and buckets["6-7"] == pytest.approx(0.0)
-
-
-def test_detokenize_undoes_the_punctuation_split():
-    assert metrics.detokenize("¿ dónde está tom ?") == "¿dónde está tom?"
-    assert metrics.detokenize("hola , tom .") == "hola, tom."
-
-
-def _one_hot_rows(length: int, columns: int, pick) -> np.ndarray:
-    rows = np.zeros((length, columns))
-    for t in range(length):
-        if pick(t) is not None:
-            rows[t, min(max(pick(t), 0), columns - 1)] = 1.0
-    return rows
-
-
-def _held_out_pairs():
-    from attentionlab import data
-
-    return data.load_corpus().val
-
-
-def test_alignment_counts_only_copied_words_that_moved():
-    sources = ["i gave tom 3 books .", "tom is here ."]
-    hypotheses = ["le di 3 libros a tom .", "tom está aquí ."]
-    found = metrics.copied_words(sources, hypotheses)
-    assert sorted(found) == [(0, 2, 3), (0, 5, 2), (1, 0, 0)]
-    aligned = [_one_hot_rows(7, 6, {2: 3, 5: 2}.get), _one_hot_rows(4, 4, lambda t: t)]
-    assert metrics.alignment(sources, hypotheses, aligned) == {"hits": 2, "total": 2, "fraction": 1.0}
-
-
-def test_attention_that_ignores_the_words_fails_the_alignment_bar():
-    from grader.hidden.cross_attention import ALIGNMENT_BAR
-
-    sources, references = metrics.group_references(_held_out_pairs())
-    hypotheses = [refs[0] for refs in references]  # human translations: the words a model should copy
-    shape = [(len(h.split()) + 1, len(s.split())) for s, h in zip(sources, hypotheses)]
-    content_blind = {"uniform": [np.full(s, 1 / s[1]) for s in shape]}
-    for offset in range(-3, 4):
-        content_blind[f"diagonal {offset:+d}"] = [_one_hot_rows(*s, lambda t: t - offset) for s in shape]
-    moved = metrics.copied_words(sources, hypotheses)
-    perfect = [np.zeros(s) for s in shape]
-    for i, t, j in moved:
-        perfect[i][t, j] = 1.0
-    shuffled = [w[:, np.random.default_rng(i).permutation(w.shape[1])] for i, w in enumerate(perfect)]
-    content_blind["shuffled source"] = shuffled
-    assert metrics.alignment(sources, hypotheses, perfect)["fraction"] == 1.0
-    for name, attention in content_blind.items():
-        score = metrics.alignment(sources, hypotheses, attention)
-        assert score["total"] > 50 and score["fraction"] < ALIGNMENT_BAR - 0.1, (name, score)

@@ -31,7 +31,7 @@ def corpus_bleu(hypotheses: list[str], references: list[list[str]]):
         raise ValueError(f"{len(hypotheses)} hypotheses for {len(references)} reference sets")
     depth = max(len(r) for r in references)
     streams = [[r[i] if i < len(r) else None for r in references] for i in range(depth)]
-    bleu = BLEU(tokenize="none")
+    bleu = BLEU(tokenize="none", force=True)  # force: the text is tokenized on purpose (no warning on stderr)
     score = bleu.corpus_score(list(hypotheses), streams)
     score.signature = f"{bleu.get_signature()} on text {NORMALISATION}"
     return score

@@ -45,3 +45,9 @@ def test_evaluate_and_buckets():
     assert 0 < score.score < 100
     buckets = metrics.bleu_by_length(list(identity), list(identity.values()), [["uno dos tres cuatro ."], ["a b c d e f ."]])
     assert buckets["4-5"] == pytest.approx(100.0) and buckets["6-7"] == pytest.approx(0.0)
+
+
+def test_tokenized_text_is_scored_without_a_warning(capfd):
+    """A graded cell that writes to stderr worries students: sacreBLEU must not warn that the text is tokenized."""
+    metrics.corpus_bleu(["hola , tom ."] * 120, [["hola , tom ."]] * 120)
+    assert capfd.readouterr().err == ""

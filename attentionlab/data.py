@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from tqdm.auto import tqdm
 
 URL = "https://storage.googleapis.com/download.tensorflow.org/data/spa-eng.zip"
@@ -134,6 +135,50 @@ def normalise(text: str) -> str:
     return " ".join(text.split())
 
 
+# Names and numbers the translations copy unchanged (the subset's most frequent): a template hides them.
+NAMES = frozenset({"tom", "mary", "john", "boston", "alice", "paris", "london", "tokyo", "ken", "jack"})
+NEAR = 0.8  # token Jaccard with a training sentence from which a held-out sentence counts as a near-copy of it
+
+
+def template(sentence: str) -> str:
+    """The words of a normalised sentence, names and numbers replaced by "<x>": two sentences with one template differ
+    only by punctuation, a name or a number."""
+    return " ".join("<x>" if tok in NAMES or tok.isdigit() else tok for tok in sentence.split()
+                    if not _PUNCT.fullmatch(tok))
+
+
+def nearest(sentences: list[str], known: list[str]) -> np.ndarray:
+    """For each sentence, the largest token Jaccard similarity (|A ∩ B| / |A ∪ B| of token sets) with ``known``."""
+    index = {tok: i for i, tok in enumerate(sorted({tok for s in known for tok in s.split()}))}
+
+    def bags(texts):  # (len(texts), len(index)) 0/1 matrix of the known tokens each text holds
+        out = np.zeros((len(texts), len(index)), np.float32)
+        for row, text in enumerate(texts):
+            out[row, [index[tok] for tok in set(text.split()) if tok in index]] = 1
+        return out
+
+    ours, theirs = bags(sentences), bags(known)
+    sizes = np.array([len(set(s.split())) for s in sentences], np.float32)[:, None]  # unknown tokens count too
+    best = np.zeros(len(sentences), np.float32)
+    for start in range(0, len(known), 4096):  # (sentences, 4096) at a time: bounded memory
+        common = ours @ theirs[start:start + 4096].T
+        union = sizes + theirs[start:start + 4096].sum(axis=1) - common
+        best = np.maximum(best, (common / union).max(axis=1, initial=0.0))
+    return best
+
+
+def near_copies(pairs: list[tuple[str, str]], train: list[tuple[str, str]]) -> list[bool]:
+    """Whether each held-out pair nearly copies a training pair: on either side, the same template as a training
+    sentence, or a token Jaccard of at least NEAR with one. Such pairs measure recall, not translation."""
+    flags = np.zeros(len(pairs), bool)
+    for side in (0, 1):
+        known = [pair[side] for pair in train]
+        templates = {template(s) for s in known}
+        ours = [pair[side] for pair in pairs]
+        flags |= np.array([template(s) in templates for s in ours], bool) | (nearest(ours, known) >= NEAR)
+    return flags.tolist()
+
+
 def word_count(sentence: str) -> int:
     """Words in a normalised sentence, punctuation tokens not counted."""
     return sum(1 for tok in sentence.split() if not _PUNCT.fullmatch(tok))
@@ -225,10 +270,11 @@ class Corpus:
     subset: Subset
     skipped_lines: int = 0
     vocab: tuple[set[str], set[str]] = field(default_factory=lambda: (set(), set()))
+    near_copies: dict[str, int] = field(default_factory=dict)  # held-out pairs removed as near-copies of training
 
     def __repr__(self) -> str:
         return (f"Corpus(train={len(self.train)}, val={len(self.val)}, test={len(self.test)}, "
-                f"subset={self.subset}, skipped_lines={self.skipped_lines})")
+                f"subset={self.subset}, skipped_lines={self.skipped_lines}, near_copies_removed={self.near_copies})")
 
 
 def _top_tokens(sentences, size: int) -> set[str]:
@@ -249,7 +295,12 @@ def build_corpus(pairs: list[tuple[str, str]], subset: Subset = Subset(), skippe
         return all(t in vocab[0] for t in pair[0].split()) and all(t in vocab[1] for t in pair[1].split())
 
     kept = {name: [p for p in split if covered(p)] for name, split in splits.items()}
-    return Corpus(**kept, subset=subset, skipped_lines=skipped, vocab=vocab)
+    removed = {}
+    for name in ("val", "test"):
+        copies = near_copies(kept[name], kept["train"])
+        removed[name] = sum(copies)
+        kept[name] = [pair for pair, copy in zip(kept[name], copies) if not copy]
+    return Corpus(**kept, subset=subset, skipped_lines=skipped, vocab=vocab, near_copies=removed)
 
 
 def load_corpus(subset: Subset = Subset(), path: str | Path | None = None) -> Corpus:
@@ -275,7 +326,7 @@ def parsed(zip_path: Path, subset: Subset = Subset()) -> Corpus:
     pairs, skipped = read_pairs(zip_path)
     corpus = build_corpus(pairs, subset, skipped)
     _keep(path, {"train": corpus.train, "val": corpus.val, "test": corpus.test, "skipped": skipped,
-                 "vocab": [sorted(v) for v in corpus.vocab]})
+                 "vocab": [sorted(v) for v in corpus.vocab], "near_copies": corpus.near_copies})
     return corpus
 
 
@@ -290,4 +341,5 @@ def _keep(path: Path, record: dict) -> None:
 
 def _from_json(record: dict, subset: Subset) -> Corpus:
     splits = {name: [tuple(pair) for pair in record[name]] for name in ("train", "val", "test")}
-    return Corpus(**splits, subset=subset, skipped_lines=record["skipped"], vocab=tuple(set(v) for v in record["vocab"]))
+    return Corpus(**splits, subset=subset, skipped_lines=record["skipped"], vocab=tuple(set(v) for v in record["vocab"]),
+                  near_copies=record["near_copies"])

@@ -6,7 +6,7 @@ from collections import defaultdict
 import numpy as np
 from sacrebleu.metrics import BLEU
 
-from attentionlab.data import word_count
+from attentionlab.data import NAMES, word_count
 
 
 # What the text went through before BLEU: sacreBLEU's signature cannot say it, so it is stated next to it.
@@ -54,7 +54,6 @@ def bleu_by_length(sources, hypotheses, references, edges=(4, 6, 8, 11)) -> dict
 
 
 
-NAMES = frozenset({"tom", "mary", "john", "boston", "alice", "paris", "london", "tokyo", "ken", "jack"})
 
 
 def copied_words(sources, hypotheses) -> list[tuple[int, int, int]]:

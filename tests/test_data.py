@@ -6,6 +6,7 @@ import shutil
 import socket
 import threading
 
+import numpy as np
 import pytest
 
 from attentionlab import data
@@ -71,12 +72,35 @@ def test_split_is_deterministic_and_keeps_sources_together(corpus):
 
 def test_subset_matches_documented_filter(corpus):
     assert 15_000 < len(corpus.train) < 20_000
-    assert 800 < len(corpus.test) < 1_200 and 800 < len(corpus.val) < 1_200
+    assert 600 < len(corpus.test) < 1_000 and 600 < len(corpus.val) < 1_000
     en_vocab, es_vocab = corpus.vocab
     assert len(en_vocab) == len(es_vocab) == 1000
     for en, es in corpus.train[:500] + corpus.test:
         assert corpus.subset.length_ok(en) and corpus.subset.length_ok(es)
         assert set(en.split()) <= en_vocab and set(es.split()) <= es_vocab
+
+
+def test_a_template_hides_punctuation_names_and_numbers():
+    assert data.template("¿ tom tiene 3 libros ?") == data.template("mary tiene 12 libros .") == "<x> tiene <x> libros"
+    assert data.template("tom tiene tres libros .") != data.template("tom tiene 3 libros .")
+
+
+def test_near_copies_of_training_pairs_are_found():
+    train = [("tom likes green apples .", "a tom le gustan las manzanas verdes ."),
+             ("where is the big red house ?", "¿ dónde está la gran casa roja ?")]
+    held_out = [("mary likes green apples !", "a mary le gustan las manzanas verdes !"),  # same templates
+                ("where is the big red house now ?", "¿ dónde está ahora la gran casa roja ?"),  # Jaccard 7/8
+                ("the dog sleeps in the garden .", "el perro duerme en el jardín ."),
+                ("i read the book you gave me .", "a tom le gustan las manzanas verdes .")]  # its Spanish is a copy
+    assert data.near_copies(held_out, train) == [True, True, False, True]
+    np.testing.assert_allclose(data.nearest(["where is the big red house now ?"], ["where is the big red house ?"]),
+                               [7 / 8])
+
+
+def test_held_out_splits_hold_no_near_copy_of_training(corpus):
+    assert corpus.near_copies["val"] > 100 and corpus.near_copies["test"] > 100  # about a fifth of each split
+    for split in (corpus.val, corpus.test):
+        assert not any(data.near_copies(split, corpus.train))
 
 
 def test_length_filter_ignores_punctuation():

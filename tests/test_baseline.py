@@ -55,3 +55,15 @@ def test_benchmark_rows():
                                     "train_seconds": 72.0, "bleu": 30.0}}}}
     (row,) = benchmark.rows(json.loads(json.dumps(record)), peak=120.0)
     assert row["epoch_s"] == 22 and row["gflops"] == pytest.approx(60.0) and row["peak_pct"] == pytest.approx(50.0)
+
+
+def test_on_every_calibrated_seed_the_students_own_figures_answer_question_4_as_the_reference_does():
+    """Notebook 5's question 4 is judged on the student's validation figures: the calibration's say "b" (only Luong's
+    model clears both criteria), the reference's answer, and what the TRAINED_MISTAKES entry choice-figures-misread
+    relies on."""
+    from grader.hidden.cross_attention import LETTERS, clears
+
+    record = baseline.load()
+    for seed, models in record["seeds"].items():
+        luong, bahdanau = (clears(models[name]["val"], record["val"]["bleu"]) for name in ("Luong", "Bahdanau"))
+        assert {LETTERS[pair] for pair in [(a, b) for a in luong for b in bahdanau]} == {"b"}, f"seed {seed}"

@@ -4,25 +4,13 @@ import pytest
 
 from grader.hidden import at_scale as s
 from grader.hidden import checks_for, verdict
+from kernel_objects import Variable
 
 CHECKS = checks_for("07_attention_at_scale")
 
 
-class Variable:
-    """A student's answer variable as a hidden check receives it (grader.hidden.remote.Remote)."""
-
-    def __init__(self, name, value):
-        self.name, self._value = name, value
-
-    def value(self):
-        return self._value
-
-    def __str__(self):
-        return self.name
-
-
 def answer(cell, name, value):
-    return verdict(CHECKS[cell], {name: Variable(name, value)})
+    return verdict(CHECKS[cell], {name: Variable(value, name)})
 
 
 def test_each_kv_cache_answer_is_graded_in_its_own_cell():

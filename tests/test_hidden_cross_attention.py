@@ -10,26 +10,10 @@ import pytest
 from grader.catalogue import mistakes, submissions
 from grader.course import SOLUTIONS, notebook_of
 from grader.hidden import cross_attention as x
+from kernel_objects import Variable
 
 SCORES = ("dot", "general", "additive")
 DECLARATIONS = [dict(zip(SCORES, flags)) for flags in itertools.product((True, False), repeat=3)]
-
-
-class Variable:
-    """A notebook variable as a hidden check sees it (grader.hidden.remote.Remote.value); NotImplemented: never set."""
-
-    def __init__(self, value, name="answer"):
-        self._value, self.name = value, name
-
-    def value(self, handles=False):
-        from grader.hidden.remote import StudentError
-
-        if self._value is NotImplemented:
-            raise StudentError(f"NameError: name {self.name!r} is not defined")
-        return self._value
-
-    def __repr__(self):
-        return self.name
 
 
 def cell_source(grade_id=None, cell_id=None):

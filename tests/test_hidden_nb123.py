@@ -1,6 +1,5 @@
 """Hidden checks of notebooks 1-3: a fault of the grader's own reference is a SetupError, never a student's failure;
 the visible tests' diagnoses of a mistake agree with the hidden checks'."""
-import numpy as np
 import pytest
 
 from grader.hidden import SetupError, checks_for, verdict

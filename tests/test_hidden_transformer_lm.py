@@ -6,6 +6,7 @@ import grader.hidden
 from grader.catalogue import submissions
 from grader.hidden import transformer_lm as h
 from grader.hidden import verdict
+from kernel_objects import Variable
 
 ASSIGNMENT = "06_transformer_lm"
 
@@ -50,19 +51,6 @@ def test_positional_encoding_mistakes_are_named(mistake, fix):
         h.positional_encoding(lambda n, d: h.reference_pe(n, d, **mistake))
 
 
-class Variable:
-    """A student's answer variable as a hidden check receives it (grader.hidden.remote.Remote)."""
-
-    def __init__(self, name, value):
-        self.name, self._value = name, value
-
-    def value(self):
-        return self._value
-
-    def __str__(self):
-        return self.name
-
-
 def float32_encoding(n, d):
     """A correct encoding computed in float32 throughout, as keras-hub's SinePositionEncoding does."""
     positions = np.arange(n, dtype=np.float32)[:, None]
@@ -92,7 +80,7 @@ def test_q_uniform_wants_the_loss_and_names_the_confusion(answer, passed, words)
     from attentionlab import text
 
     size = len(text.Vocab(h.lm_texts()[0]))
-    ok, message = verdict(h.q_uniform.check, {"answer_uniform": Variable("answer_uniform", answer(size))})
+    ok, message = verdict(h.q_uniform.check, {"answer_uniform": Variable(answer(size), "answer_uniform")})
     assert ok == passed and (words is None or words in message), message
 
 

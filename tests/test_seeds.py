@@ -13,28 +13,13 @@ from attentionlab.seq2seq import SMOKE
 from grader.catalogue import cells, mistakes, submissions
 from grader.grading.preprocessors import is_test
 from grader.hidden import checks_for, verdict
+from kernel_objects import Variable
 
 pytestmark = pytest.mark.slow
 SEEDS = range(20)
 MEASURED = {"test_flash_memory"}  # reads the kernel's memory from /proc: tests/test_hostile_models.py
 ALTERNATIVES = mistakes.ALTERNATIVES + mistakes.FAST_ALTERNATIVES
 NEEDS_TRAINING = set().union(*mistakes.NEEDS_TRAINING.values())  # fail untrained, as for every submission
-
-
-class Local:
-    """An object of the notebook as a hidden check receives it (grader.hidden.remote.Remote): call it or read it."""
-
-    def __init__(self, name, obj):
-        self.name, self.obj = name, obj
-
-    def __call__(self, *args, **kwargs):
-        return self.obj(*args, **kwargs)
-
-    def value(self, handles=False):
-        return self.obj
-
-    def __repr__(self):
-        return self.name
 
 
 def run_notebook(nb) -> dict:
@@ -59,7 +44,7 @@ def test_alternatives_pass_their_checks_on_20_seeds(monkeypatch, bundle):
     failed = {}
     for grade_id in sorted(judged):
         check = checks_for(assignment)[grade_id]
-        given = {name: Local(name, namespace[name]) for name in check.names}
+        given = {name: Variable(namespace[name], name) for name in check.names}
         for seed in SEEDS:
             monkeypatch.setattr(grader.hidden, "BASE_SEED", seed)
             passed, message = verdict(check, given)

@@ -50,14 +50,17 @@ def executed(assignment: str) -> Path:
 
 
 def exercises(nb) -> list[tuple[str, str, list[str]]]:
-    """(label, solution grade_id, [test grade_ids]) of each exercise: a solution cell and the test cells after it."""
+    """(label, solution grade_id, [test grade_ids]) of each exercise: a solution cell and the test cells after it
+    (solution cells in a row, such as a declaration and the code that follows it, share the tests after the last)."""
     found = []
     for cell in nb.cells:
         meta = cell.metadata.get("nbgrader", {})
         if meta.get("solution"):
             found.append((f"exercise-{meta['grade_id']}", meta["grade_id"], []))
         elif meta.get("grade") and found and cell.cell_type == "code":
-            found[-1][2].append(meta["grade_id"])
+            for _, _, tests in found:
+                if not tests or tests is found[-1][2]:
+                    tests.append(meta["grade_id"])
     return found
 
 

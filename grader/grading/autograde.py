@@ -50,6 +50,8 @@ class Result:
     student: str
     cells: dict[str, tuple[float, float]] = field(default_factory=dict)
     messages: dict[str, str] = field(default_factory=dict)
+    hidden: dict[str, str] = field(default_factory=dict)  # what the hidden check said of a cell that lost points, shown
+    # or not (a failing visible test shows its own message only)
     error: str | None = None
     notes: list[str] = field(default_factory=list)
     mode: str = field(default_factory=mode)
@@ -192,6 +194,12 @@ def fingerprint(assignment: str, student: str) -> str:
     return digest.hexdigest()
 
 
+def said_in_secret(outcome: dict) -> dict[str, str]:
+    """grade_id -> the hidden check's message, for every test cell of a worker's outcome that lost its points."""
+    return {grade_id: message for grade_id, (passed, message) in outcome.get("verdicts", {}).items()
+            if not passed and message}
+
+
 def record(assignment: str, student: str, outcome: dict, seconds: float = 0.0, feedback: bool = True,
            sha256: str = "") -> Result:
     """Coordinator side: write a worker's outcome to the gradebook, grades.csv and the feedback.
@@ -199,7 +207,7 @@ def record(assignment: str, student: str, outcome: dict, seconds: float = 0.0, f
     ``sha256`` is the fingerprint of the submission the worker ran (taken when it was sent).
     """
     result = Result(assignment, student, notes=outcome.get("notes", []), mode=outcome.get("mode", mode()),
-                    seconds=seconds)
+                    seconds=seconds, hidden=said_in_secret(outcome))
     shutil.rmtree(_autograded_notebook(assignment, student).parent, ignore_errors=True)
     try:
         if "error" in outcome:

@@ -56,14 +56,17 @@ def bleu_by_length(buckets: dict):
 
 
 def loss_curves(runs: dict):
-    """Training (dashed) and validation (solid) loss per epoch, one colour per model: {name: seq2seq.train(...)}."""
+    """Training (dashed) and validation (solid) loss per epoch, one colour per model, a star on the best epoch (the
+    weights a model keeps after early stopping): {name: seq2seq.train(...)}."""
     fig, ax = plt.subplots(figsize=(7, 3.6))
     for i, (name, run) in enumerate(runs.items()):
         epochs = np.arange(1, len(run["loss"]) + 1)
         ax.plot(epochs, run["loss"], "--", color=f"C{i}")
         ax.plot(epochs, run["val_loss"], "o-", color=f"C{i}", label=name)
+        if "best_epoch" in run:
+            ax.plot(run["best_epoch"], run["val_loss"][run["best_epoch"] - 1], "*", color=f"C{i}", markersize=14)
     ax.set(xlabel="epoch", ylabel="cross-entropy per target token",
-           title="Loss (dashed: training, solid: validation)")
+           title="Loss (dashed: training, solid: validation, star: best epoch)")
     ax.legend()
     ax.grid(alpha=0.3)
     fig.tight_layout()

@@ -5,6 +5,7 @@ from collections import defaultdict
 
 import numpy as np
 from sacrebleu.metrics import BLEU
+from sacrebleu.significance import PairedTest
 
 from attentionlab.data import NAMES, word_count
 
@@ -35,6 +36,18 @@ def corpus_bleu(hypotheses: list[str], references: list[list[str]]):
     score = bleu.corpus_score(list(hypotheses), streams)
     score.signature = f"{bleu.get_signature()} on text {NORMALISATION}"
     return score
+
+
+def bootstrap(systems: dict[str, list[str]], references: list[list[str]], baseline: str, samples: int = 1000) -> dict:
+    """{system: {"bleu", "ci95": half-width of its 95% interval, "p": p-value of its difference with ``baseline``}}, by
+    sacreBLEU's paired bootstrap resampling of the sentences (1000 resamples, sacreBLEU's fixed seed)."""
+    depth = max(len(r) for r in references)
+    streams = [[r[i] if i < len(r) else None for r in references] for i in range(depth)]
+    names = [baseline] + [name for name in systems if name != baseline]
+    _, scores = PairedTest([(name, systems[name]) for name in names], {"BLEU": BLEU(tokenize="none", force=True)},
+                           streams, test_type="bs", n_samples=samples)()
+    return {name: {"bleu": float(r.score), "ci95": float(r.ci), "p": None if r.p_value is None else float(r.p_value)}
+            for name, r in zip(names, scores["BLEU"])}
 
 
 def evaluate(translate, pairs: list[tuple[str, str]]):

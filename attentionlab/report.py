@@ -13,7 +13,7 @@ from pathlib import Path
 from attentionlab import data, metrics
 
 RECORD = "ATTENTIONLAB_RECORD"
-RUN_KEYS = ("initial_val_loss", "loss", "val_loss", "train_seconds", "epoch_seconds", "tokens_per_second")
+RUN_KEYS = ("initial_val_loss", "loss", "val_loss", "best_epoch", "train_seconds", "epoch_seconds", "tokens_per_second")
 
 
 def figures(model, run: dict, sources, references) -> dict:
@@ -43,8 +43,9 @@ def _scores(figures: dict) -> dict:
 
 
 def save(results: dict) -> None:
-    """Add ``results`` (without the translations) to the file named by ATTENTIONLAB_RECORD."""
+    """Add ``results`` (with the test translations, for the calibration's paired bootstrap) to the file named by
+    ATTENTIONLAB_RECORD."""
     path = Path(os.environ[RECORD])
     record = json.loads(path.read_text()) if path.is_file() else {}
-    record.update({name: {k: v for k, v in r.items() if k != "hypotheses"} for name, r in results.items()})
+    record.update(results)
     path.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n")

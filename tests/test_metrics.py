@@ -51,3 +51,13 @@ def test_tokenized_text_is_scored_without_a_warning(capfd):
     """A graded cell that writes to stderr worries students: sacreBLEU must not warn that the text is tokenized."""
     metrics.corpus_bleu(["hola , tom ."] * 120, [["hola , tom ."]] * 120)
     assert capfd.readouterr().err == ""
+
+
+def test_paired_bootstrap_gives_intervals_and_a_p_value_against_the_baseline():
+    references = [["el gato está aquí .", "el gato está acá ."], ["tengo hambre ."], ["¿ dónde está tom ?"]] * 40
+    baseline = ["el perro está aquí .", "tengo sed .", "¿ dónde está mary ?"] * 40
+    better = ["el gato está aquí .", "tengo hambre .", "¿ dónde está mary ?"] * 40
+    found = metrics.bootstrap({"better": better, "baseline": baseline}, references, "baseline", samples=200)
+    assert found["baseline"]["p"] is None and found["better"]["p"] < 0.05
+    assert found["better"]["bleu"] == pytest.approx(metrics.corpus_bleu(better, references).score)
+    assert all(0 < f["ci95"] < 20 for f in found.values())

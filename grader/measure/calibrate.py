@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from attentionlab import baseline, report
+from attentionlab import baseline, data, metrics, report
 from grader.course import notebook_of
 from grader.delivery.execute import execute
 
@@ -37,7 +37,17 @@ def run_notebook(assignment: str, seed: int) -> tuple[dict, float]:
 def _line(name: str, figures: dict) -> str:
     moved = figures["alignment"]
     return (f"{name}: test BLEU {figures['bleu']:.1f} (validation {figures['val']['bleu']:.1f}), alignment "
-            f"{moved['fraction']:.0%} of {moved['total']}, trained in {figures['train_seconds']:.0f} s")
+            f"{moved['fraction']:.0%} of {moved['total']}, best epoch {figures['best_epoch']} of "
+            f"{len(figures['val_loss'])}, trained in {figures['train_seconds']:.0f} s")
+
+
+def with_intervals(models: dict) -> dict:
+    """The models' figures of one seed, each with its test BLEU's 95% interval and p-value against the baseline (paired
+    bootstrap on the same test sentences), the translations dropped."""
+    _, references = metrics.group_references(data.load_corpus().test)
+    found = metrics.bootstrap({name: m["hypotheses"] for name, m in models.items()}, references, BASELINE)
+    return {name: {**{k: v for k, v in m.items() if k != "hypotheses"}, "bootstrap": found[name]}
+            for name, m in models.items()}
 
 
 def calibrate(seeds=(0, 1, 2), log=print) -> dict:
@@ -55,7 +65,7 @@ def calibrate(seeds=(0, 1, 2), log=print) -> dict:
         nb5, nb5_seconds = run_notebook(NB5, seed)
         log("        " + "; ".join(_line(name, figures) for name, figures in nb5.items()) +
             f"; notebook {nb5_seconds:.0f} s")
-        record["seeds"][str(seed)] = {**nb4, **nb5}
+        record["seeds"][str(seed)] = with_intervals({**nb4, **nb5})
         record["notebook_seconds"][str(seed)] = {NB4: nb4_seconds, NB5: nb5_seconds}
         baseline.PATH.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n")
     return record

@@ -1,0 +1,112 @@
+"""The course's claims are science: each figure or comparison the notebooks and the README state is tested here against
+the calibration record (attentionlab/baseline.json), so a recalibration cannot leave a stale claim."""
+import re
+import statistics
+
+import nbformat
+import numpy as np
+import pytest
+
+from attentionlab import baseline, data, metrics
+from grader.course import ROOT, SOLUTIONS, notebook_of
+from grader.hidden.cross_attention import ALIGNMENT_BAR
+
+BASELINE, ATTENTION = "no attention", ("Bahdanau", "Luong")
+SAME_GAIN = 6.0  # BLEU points: "about the same gain at every length" means no two length groups differ by more
+
+
+def record():
+    return baseline.load()
+
+
+def text_of(assignment: str) -> str:
+    nb = nbformat.read(notebook_of(assignment, SOLUTIONS), as_version=4)
+    return " ".join(" ".join(c.source.split()) for c in nb.cells if c.cell_type == "markdown")
+
+
+def claimed(pattern: str, text: str) -> tuple[str, ...]:
+    found = re.search(pattern, text)
+    assert found, f"the claim {pattern!r} is gone: update this test with the text"
+    return found.groups()
+
+
+def models(split="val"):
+    """{seed: {model: figures on split}}: the test split's figures are the record's top level, validation's in "val"."""
+    return {seed: {name: (m if split == "test" else m["val"]) for name, m in found.items()}
+            for seed, found in record()["seeds"].items()}
+
+
+def test_notebook_4_states_the_bleu_its_model_and_notebook_5s_reach():
+    about, decade = map(int, claimed(r"this notebook's model reaches about (\d+); the attention models of notebook 5 "
+                                     r"reach the (\d+)s", text_of("04_seq2seq")))
+    found = models()
+    assert abs(statistics.mean(m[BASELINE]["bleu"] for m in found.values()) - about) <= 2.5
+    assert all(decade <= m[name]["bleu"] < decade + 10 for m in found.values() for name in ATTENTION)
+
+
+def test_attention_gains_about_the_same_at_every_length_and_widely():
+    """Notebook 5, section 7 and its summary: no bottleneck that grows with length in 4-10 words, a wide gain in
+    every length group, on every seed and both splits."""
+    text = text_of("05_cross_attention")
+    assert "the gain of attention over the baseline is about the same at every length" in text
+    assert "by a wide margin, at every sentence length of this subset" in text
+    for split in ("val", "test"):
+        for seed, found in models(split).items():
+            for name in ATTENTION:
+                gains = [found[name]["bleu_by_length"][group] - found[BASELINE]["bleu_by_length"][group]
+                         for group in found[BASELINE]["bleu_by_length"]]
+                assert max(gains) - min(gains) <= SAME_GAIN, (split, seed, name, gains)
+                assert min(gains) >= 2 * baseline.MARGIN, (split, seed, name, gains)
+
+
+def test_notebook_5_states_the_homeworks_criteria_as_the_grader_applies_them():
+    margin, bar = claimed(r"at least \*\*(\d+) BLEU points\*\* over the baseline on the test split, \*\*and\*\* attention "
+                          r"that aligns: at least (\d+)%", text_of("05_cross_attention"))
+    assert float(margin) == baseline.MARGIN and float(bar) / 100 == ALIGNMENT_BAR
+
+
+def test_the_readme_states_the_reference_alignment_of_the_record():
+    low, high = map(int, claimed(r"the reference scores (\d+)–(\d+)% on the calibrated seeds",
+                                 " ".join((ROOT / "README.md").read_text().split())))
+    fractions = [m["Luong"]["alignment"]["fraction"] * 100 for m in models("test").values()]
+    assert (low, high) == (int(np.floor(min(fractions))), int(np.ceil(max(fractions))))
+
+
+def lookup(corpus):
+    """A translator without a model: the Spanish of the training sentence whose English shares the most words."""
+    train = list(dict(corpus.train).items())
+    index = {w: i for i, w in enumerate(sorted({w for en, _ in train for w in en.split()}))}
+
+    def bags(texts):
+        out = np.zeros((len(texts), len(index)), np.float32)
+        for row, text in enumerate(texts):
+            out[row, [index[w] for w in text.split() if w in index]] = 1
+        return out
+
+    known = bags([en for en, _ in train])
+
+    def translate(sources):
+        ours = bags(sources)
+        common = ours @ known.T
+        return [train[i][1] for i in (common / (ours.sum(1, keepdims=True) + known.sum(1) - common)).argmax(1)]
+
+    return translate
+
+
+@pytest.mark.slow
+def test_a_lookup_of_training_sentences_scores_far_below_the_gate():
+    """The held-out splits hold no near-copy of a training pair (attentionlab.data.near_copies), so recall alone scores
+    far below what the homework asks of a translator."""
+    corpus = data.load_corpus()
+    gate = record()["bleu"] + baseline.MARGIN
+    assert metrics.evaluate(lookup(corpus), corpus.test).score <= gate - 5
+
+
+def test_the_data_readme_states_the_corpus_as_it_is():
+    corpus = data.load_corpus()
+    text = " ".join((ROOT / "data" / "README.md").read_text().split())
+    sizes = claimed(r"This gives ([\d,]+) training, ([\d,]+) validation and ([\d,]+) test pairs", text)
+    assert [int(n.replace(",", "")) for n in sizes] == [len(corpus.train), len(corpus.val), len(corpus.test)]
+    removed = claimed(r"takes (\d+) of (\d+) validation and (\d+) of (\d+) test pairs", text)
+    assert [int(n) for n in removed] == [corpus.near_copies["val"], len(corpus.val) + corpus.near_copies["val"],
+                                         corpus.near_copies["test"], len(corpus.test) + corpus.near_copies["test"]]

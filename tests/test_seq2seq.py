@@ -17,10 +17,38 @@ def test_cosine_schedule_warms_up_then_decays_to_five_percent():
     assert float(seq2seq.cosine_schedule(1e-2, 10)(10)) > 0  # shorter than the warm-up: still a rate
 
 
-def test_adam_clips_only_on_the_cosine_schedule():
-    assert seq2seq.adam(1e-2, 1000, cosine=True).clipnorm == 1.0
-    constant = seq2seq.adam(2e-3, 1000)
-    assert constant.clipnorm is None and float(constant.learning_rate) == pytest.approx(2e-3)
+def test_training_stops_when_validation_stops_improving_and_keeps_the_best_epoch():
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(0)
+    rng = np.random.default_rng(0)
+
+    def noise(n):  # inputs and targets drawn apart: nothing to learn, so the model soon overfits
+        pairs = rng.standard_normal((n, 8)).astype("float32"), rng.standard_normal((n, 1)).astype("float32")
+        return tf.data.Dataset.from_tensor_slices(pairs).batch(16)
+
+    train, val = noise(64), noise(64)
+    model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(64, activation="relu"), keras.layers.Dense(1)])
+    run = seq2seq.fit(model, keras.optimizers.Adam(1e-2), "mse", train, val, epochs=50, patience=2)
+    assert len(run["val_loss"]) < 50 and run["best_epoch"] == len(run["val_loss"]) - 2
+    assert model.evaluate(val, verbose=0) == pytest.approx(min(run["val_loss"]), rel=1e-4)
+
+
+def test_every_translator_trains_with_the_one_recipe():
+    """Notebooks 4 and 5 pass no training setting of their own: the baseline and the attention models share RECIPE."""
+    import re
+
+    import nbformat
+
+    from grader.course import SOLUTIONS, notebook_of
+
+    calls = [call for assignment in ("04_seq2seq", "05_cross_attention")
+             for cell in nbformat.read(notebook_of(assignment, SOLUTIONS), as_version=4).cells
+             for call in re.findall(r"seq2seq\.train\(([^)]*)\)", cell.source)]
+    assert len(calls) == 2 and all(set(re.findall(r"(\w+)=", call)) <= {"loss", "seed"} for call in calls), calls
+    assert seq2seq.RECIPE.patience >= 2 and seq2seq.RECIPE.max_epochs >= 15
 
 
 def test_a_new_epoch_does_not_wait_for_the_last_ones_pipeline():

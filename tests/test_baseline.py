@@ -45,7 +45,7 @@ def test_the_reference_model_aligns_on_every_calibrated_seed_and_bahdanaus_and_p
 
     for seed, models in baseline.load()["seeds"].items():
         moved = models["Luong"]["alignment"]
-        assert moved["total"] >= 50 and moved["fraction"] >= ALIGNMENT_BAR + 0.1, f"seed {seed}: {moved}"
+        assert moved["total"] >= 40 and moved["fraction"] >= ALIGNMENT_BAR + 0.1, f"seed {seed}: {moved}"
         assert models["Bahdanau"]["alignment"]["fraction"] <= ALIGNMENT_BAR - 0.1, f"seed {seed}: {models['Bahdanau']}"
         assert models["no attention"]["alignment"]["fraction"] == 0.0  # no weights at all: no strict maximum
 

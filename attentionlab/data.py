@@ -147,8 +147,9 @@ def template(sentence: str) -> str:
                     if not _PUNCT.fullmatch(tok))
 
 
-def nearest(sentences: list[str], known: list[str]) -> np.ndarray:
-    """For each sentence, the largest token Jaccard similarity (|A ∩ B| / |A ∪ B| of token sets) with ``known``."""
+def nearest(sentences: list[str], known: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """For each sentence, the largest token Jaccard similarity (|A ∩ B| / |A ∪ B| of token sets) with a sentence of
+    ``known``, and that sentence's index."""
     index = {tok: i for i, tok in enumerate(sorted({tok for s in known for tok in s.split()}))}
 
     def bags(texts):  # (len(texts), len(index)) 0/1 matrix of the known tokens each text holds
@@ -159,12 +160,14 @@ def nearest(sentences: list[str], known: list[str]) -> np.ndarray:
 
     ours, theirs = bags(sentences), bags(known)
     sizes = np.array([len(set(s.split())) for s in sentences], np.float32)[:, None]  # unknown tokens count too
-    best = np.zeros(len(sentences), np.float32)
+    best, where = np.zeros(len(sentences), np.float32), np.zeros(len(sentences), int)
     for start in range(0, len(known), 4096):  # (sentences, 4096) at a time: bounded memory
         common = ours @ theirs[start:start + 4096].T
-        union = sizes + theirs[start:start + 4096].sum(axis=1) - common
-        best = np.maximum(best, (common / union).max(axis=1, initial=0.0))
-    return best
+        similarity = common / (sizes + theirs[start:start + 4096].sum(axis=1) - common)
+        better = similarity.max(axis=1) > best
+        where[better] = start + similarity.argmax(axis=1)[better]
+        best = np.maximum(best, similarity.max(axis=1))
+    return best, where
 
 
 def near_copies(pairs: list[tuple[str, str]], train: list[tuple[str, str]]) -> list[bool]:
@@ -175,7 +178,7 @@ def near_copies(pairs: list[tuple[str, str]], train: list[tuple[str, str]]) -> l
         known = [pair[side] for pair in train]
         templates = {template(s) for s in known}
         ours = [pair[side] for pair in pairs]
-        flags |= np.array([template(s) in templates for s in ours], bool) | (nearest(ours, known) >= NEAR)
+        flags |= np.array([template(s) in templates for s in ours], bool) | (nearest(ours, known)[0] >= NEAR)
     return flags.tolist()
 
 

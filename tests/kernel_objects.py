@@ -1,5 +1,8 @@
 """Stand-ins for what a hidden check receives from the student's kernel (grader.hidden.remote.Remote), for tests that
-run checks in this process."""
+run checks in this process, and a translator without a model."""
+import numpy as np
+
+from attentionlab import data
 from grader.hidden.remote import StudentError
 
 
@@ -20,3 +23,18 @@ class Variable:
 
     def __repr__(self):
         return self.name
+
+
+def lookup_translator(corpus):
+    """A translator without a model: the Spanish of the training pair whose English shares the most words (token
+    Jaccard), with attention made up to point at the copied words."""
+    train = list(dict(corpus.train).items())
+
+    def translate(sources, return_attention=False):
+        _, best = data.nearest(list(sources), [en for en, _ in train])
+        texts = [train[i][1] for i in best]
+        weights = [np.array([[float(w == s) for s in source.split()] for w in text.split() + ["[end]"]])
+                   for source, text in zip(sources, texts)]
+        return (texts, weights) if return_attention else texts
+
+    return translate

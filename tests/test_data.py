@@ -93,8 +93,9 @@ def test_near_copies_of_training_pairs_are_found():
                 ("the dog sleeps in the garden .", "el perro duerme en el jardín ."),
                 ("i read the book you gave me .", "a tom le gustan las manzanas verdes .")]  # its Spanish is a copy
     assert data.near_copies(held_out, train) == [True, True, False, True]
-    np.testing.assert_allclose(data.nearest(["where is the big red house now ?"], ["where is the big red house ?"]),
-                               [7 / 8])
+    similarity, which = data.nearest(["where is the big red house now ?"], ["the dog sleeps .", "where is the big red house ?"])
+    np.testing.assert_allclose(similarity, [7 / 8])
+    assert which.tolist() == [1]
 
 
 def test_held_out_splits_hold_no_near_copy_of_training(corpus):

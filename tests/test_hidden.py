@@ -4,7 +4,7 @@ import pytest
 
 from grader.hidden import checks_for, verdict
 from grader.hidden import numpy_attention as h
-from kernel_objects import Variable
+from kernel_objects import Variable, lookup_translator
 
 
 def test_mha_construction_matches_keras():
@@ -320,32 +320,6 @@ def course_models(nb5):
     return {"Luong": seq2seq_model(nb5["reference"], "Luong", *vocabs, embedding_dim=4, units=8, seed=2),
             "no attention": seq2seq_model(nb5["nb4"], "no attention", *vocabs, embedding_dim=4, units=8, seed=2),
             "corpus": corpus}
-
-
-def lookup_translator(corpus):
-    """The attack: the Spanish of the most similar training sentence, attention made up to point at copied words."""
-    train = list(dict(corpus.train).items())
-    words = sorted({w for en, _ in train for w in en.split()})
-    index = {w: i for i, w in enumerate(words)}
-
-    def bag(sentences):
-        out = np.zeros((len(sentences), len(words)))
-        for row, s in enumerate(sentences):
-            out[row, [index[w] for w in s.split() if w in index]] = 1
-        return out
-
-    known = bag([en for en, _ in train])
-
-    def translate(sources, return_attention=False):
-        ours = bag(sources)
-        common = ours @ known.T
-        best = (common / (ours.sum(1, keepdims=True) + known.sum(1) - common)).argmax(1)
-        texts = [train[i][1] for i in best]
-        weights = [np.array([[float(w == s) for s in source.split()] for w in text.split() + ["[end]"]])
-                   for source, text in zip(sources, texts)]
-        return (texts, weights) if return_attention else texts
-
-    return translate
 
 
 def replacing(translate, fake, replaced):

@@ -54,6 +54,7 @@ def test_blank_gets_zero_without_crashing(grading_dir, assignment):
     assert result.max_score > 0 and result.score == 0
     assert set(result.cells) <= set(result.messages), "every test cell fails with a message"
     assert not [m for m in result.messages.values() if "is not defined" in m], "a missing name says which cell to fix"
+    assert all(m.strip() != "NotImplementedError:" for m in result.messages.values()), "an empty exercise says so"
 
 
 @pytest.mark.parametrize("edit", [trains(e.assignment, e) for e in mistakes.ALTERNATIVES], ids=lambda e: f"{e.assignment}:{e.name}")

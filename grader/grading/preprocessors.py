@@ -181,6 +181,9 @@ class SandboxedExecute(Execute):
         if name and cause(name, self.failed):
             cell.outputs = [o for o in cell.outputs if o is not visible_error]  # the name was never defined: say why
             cell.outputs.append(error_output(fix_first(cause(name, self.failed)), "NotRun"))
+        elif visible_error is not None and visible_error.ename == "NotImplementedError":  # a bare, empty error
+            cell.outputs = [o for o in cell.outputs if o is not visible_error]
+            cell.outputs.append(error_output(hidden.NOT_ANSWERED, "NotAnswered"))
         elif visible_error is None and message:  # one message per failure: a visible test's says what is wrong
             cell.outputs.append(new_output("stream", name="stdout", text=message + "\n") if passed
                                 else error_output(message))

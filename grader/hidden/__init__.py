@@ -25,6 +25,9 @@ MODULES = {"01_attention_numpy": "numpy_attention", "02_keras_mha": "keras_mha",
            "06_transformer_lm": "transformer_lm", "07_attention_at_scale": "at_scale"}
 
 
+NOT_ANSWERED = "Not answered yet: replace `raise NotImplementedError()` by your code."
+
+
 def fresh(salt: int) -> int:
     """The seed of one check's inputs in this grading run (``salt`` tells the checks apart)."""
     return (BASE_SEED + salt) % 2**31
@@ -72,7 +75,7 @@ def verdict(check: Check, functions: dict) -> tuple[bool, str | None]:
         return False, str(exc) or "A hidden test failed."
     except StudentError as exc:
         if str(exc).startswith("NotImplementedError"):
-            return False, "Not answered yet: replace `raise NotImplementedError()` by your code."
+            return False, NOT_ANSWERED
         return False, f"Your code raised {exc} in a hidden test."
     except KernelGone as exc:
         return False, f"Your notebook's kernel stopped during a hidden test: {exc}"

@@ -11,9 +11,12 @@ html_title = "Attention Lab: the walkthrough"
 html_theme_options = {"show_toc_level": 2, "home_page_in_toc": True}
 exclude_patterns = ["_build", "**.ipynb_checkpoints", "conf.py"]
 myst_enable_extensions = ["dollarmath", "amsmath"]
+myst_heading_anchors = 3  # the guides link to sections of each other ("security.md#limits"), as GitHub does
 nb_execution_mode = "off"  # grader.delivery.book executes the notebooks and caches them by content
 nb_output_stderr = "remove"  # kernel warnings are not teaching material
 nb_merge_streams = True
+nb_code_prompt_show = "Show the solution"  # the only folded cells are solutions (grader.delivery.book.FOLD)
+nb_code_prompt_hide = "Hide the solution"
 suppress_warnings = ["mystnb.unknown_mime_type", "misc.highlighting_failure"]
 
 # MathJax served with the book, so formulas render offline: the copy bundled by sphinx-mathjax-offline.

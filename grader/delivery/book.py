@@ -16,7 +16,11 @@ BOOK = course.ROOT / "book"
 BUILD = BOOK / "_build"
 CACHE = BUILD / "executed"  # <assignment>-<key>.ipynb: one executed copy per content of notebook and package
 PAGES = BOOK / "notebooks"  # generated, git-ignored: the pages Sphinx reads
+GUIDES = course.ROOT / "docs"  # the guides, MyST pages readable on their own
+GUIDE_PAGES = BOOK / "docs"  # their copy in the book's sources (git-ignored): Sphinx reads only under book/
+NOTATION = BUILD / "notation.md"  # notebook 1's notation table, which the start page includes
 HTML = BUILD / "html"
+FOLD = "hide-input"  # MyST-NB's cell tag: the code behind a button (conf.py names it), the outputs shown
 
 
 def cache_key(path: Path) -> str:
@@ -65,7 +69,8 @@ def exercises(nb) -> list[tuple[str, str, list[str]]]:
 
 
 def page(nb):
-    """The book's page: the executed notebook with a link target before each exercise's solution.
+    """The book's page: the executed notebook with a link target before each exercise's solution, whose code is
+    folded so that a reader tries first (its outputs and the visible tests stay shown).
 
     Progress bars (thousands of outputs redrawn with carriage returns) are merged into their final lines.
     """
@@ -75,9 +80,10 @@ def page(nb):
     for cell in nb.cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         if grade_id in labels:
-            target = nbformat.v4.new_markdown_cell(f"({labels[grade_id]})=\n**Exercise `{grade_id}`**, solved:")
+            target = nbformat.v4.new_markdown_cell(f"({labels[grade_id]})=\n**Exercise `{grade_id}`**")
             target.id = labels[grade_id][:64]  # not a random id: an unchanged page stays byte-identical
             cells.append(target)
+            cell.metadata["tags"] = [*cell.metadata.get("tags", []), FOLD]
         cells.append(cell)
     nb.cells = cells
     return nb
@@ -94,8 +100,8 @@ def title(nb) -> str | None:
 
 def exercise_index(notebooks: dict[str, nbformat.NotebookNode]) -> str:
     """The exercises page: every exercise of every notebook, linked to where the walkthrough solves and explains it."""
-    lines = ["# Exercises", "", "Each exercise links to its solution in the walkthrough; the text above a solution "
-             "explains it, the test cells below it check it.", ""]
+    lines = ["# Exercises", "", "Each exercise links to its place in the walkthrough: the text above it explains it, "
+             "the test cells below it check it, and its solution is folded until you ask for it.", ""]
     for assignment, nb in notebooks.items():
         lines += [f"## {title(nb) or assignment}", ""]
         lines += [f"- {{ref}}`{grade_id} <{label}>` (tested by {', '.join(f'`{t}`' for t in tests) or 'its own cell'})"
@@ -110,24 +116,42 @@ def write_if_changed(path: Path, text: str) -> None:
         path.write_text(text)
 
 
+def sync(folder: Path, texts: dict[str, str]) -> list[Path]:
+    """Make ``folder`` hold exactly the files ``texts`` names ({name: text}), rewriting only those that changed."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = [folder / name for name in texts]
+    for path, text in zip(written, texts.values()):
+        write_if_changed(path, text)
+    for old in set(folder.iterdir()) - set(written):
+        old.unlink()  # a notebook removed from solutions/ or left out, a guide removed from docs/
+    return written
+
+
 def pages(assignments: list[str] | None = None) -> list[Path]:
     """Write the book's pages: one per folder of solutions/ (or of ``assignments``), and the exercises page."""
-    PAGES.mkdir(exist_ok=True)
     notebooks = {a: nbformat.read(executed(a), as_version=4) for a in assignments or course.assignments()}
-    written = []
-    for assignment, nb in notebooks.items():
-        path = PAGES / f"{assignment}.ipynb"
-        write_if_changed(path, nbformat.writes(page(nb)))
-        written.append(path)
-    write_if_changed(PAGES / "exercises.md", exercise_index(notebooks))
-    for old in set(PAGES.iterdir()) - set(written) - {PAGES / "exercises.md"}:
-        old.unlink()  # a notebook removed from solutions/, or left out
-    return written + [PAGES / "exercises.md"]
+    texts = {f"{a}.ipynb": nbformat.writes(page(nb)) for a, nb in notebooks.items()}
+    return sync(PAGES, {**texts, "exercises.md": exercise_index(notebooks)})
+
+
+def guides() -> list[Path]:
+    """Copy the guides of docs/ into the book's sources, where Sphinx can read them."""
+    return sync(GUIDE_PAGES, {p.name: p.read_text() for p in sorted(GUIDES.glob("*.md"))})
+
+
+def notation() -> str:
+    """The course's notation table, as notebook 1 states it (its one source), without the cell's heading."""
+    nb = nbformat.read(course.notebook_of(course.assignments()[0]), as_version=4)
+    (cell,) = [c for c in nb.cells if c.cell_type == "markdown" and c.source.startswith("## Notation")]
+    return cell.source.split("\n", 1)[1].strip() + "\n"
 
 
 def build(assignments: list[str] | None = None, html: Path = HTML) -> Path:
     """Build the site into ``html`` (incrementally), of every assignment or of ``assignments``; return its start page."""
     pages(assignments)
+    guides()
+    BUILD.mkdir(exist_ok=True)
+    write_if_changed(NOTATION, notation())
     subprocess.run([sys.executable, "-m", "sphinx", "-b", "html", "-q",
                     str(BOOK), str(html)], check=True)
     return html / "index.html"

@@ -90,6 +90,10 @@ def test_the_data_readme_states_the_corpus_as_it_is():
     removed = claimed(r"takes (\d+) of (\d+) validation and (\d+) of (\d+) test pairs", text)
     assert [int(n) for n in removed] == [corpus.near_copies["val"], len(corpus.val) + corpus.near_copies["val"],
                                          corpus.near_copies["test"], len(corpus.test) + corpus.near_copies["test"]]
+    subset = data.Subset()
+    assert (f"`Subset(min_words={subset.min_words}, max_words={subset.max_words}, vocab_size={subset.vocab_size})` "
+            f"by default" in text and f"{subset.vocab_size:,} most frequent tokens" in text)
+    assert f"Jaccard similarity of {data.NEAR} or more (`data.NEAR`)" in text
 
 
 def prose(path: str) -> str:

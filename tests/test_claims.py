@@ -177,8 +177,8 @@ def minutes_stated(text: str) -> tuple[int, int]:
 def test_the_readme_states_how_long_the_training_notebooks_run():
     """The notebooks' table and the self-check's paragraph, against the record's times of whole notebooks."""
     readme = prose("README.md")
-    nb4 = claimed(r"\| `04_seq2seq` \|[^|]*\| the notebook runs in ([^|]+?) \|", readme)[0]
-    nb5 = claimed(r"\| `05_cross_attention` \|[^|]*\| two models: the notebook runs in ([^|]+?) \|", readme)[0]
+    nb4 = claimed(r"\| `04_seq2seq` \|[^|]*\| ([^|]+?) \|", readme)[0]
+    nb5 = claimed(r"\| `05_cross_attention` \|[^|]*\| ([^|]+?) \(two models\) \|", readme)[0]
     for stated, assignment in ((nb4, "04_seq2seq"), (nb5, "05_cross_attention")):
         low, high = minutes_stated(stated)
         seconds = notebook_seconds(assignment)
@@ -188,5 +188,5 @@ def test_the_readme_states_how_long_the_training_notebooks_run():
 
 def test_the_readme_states_notebook_6s_training_time_as_the_notebook_does():
     """Notebook 6 is not calibrated: the README says what the notebook's own text says."""
-    stated = claimed(r"\| `06_transformer_lm` \|[^|]*\| ([^|]+?) \|", prose("README.md"))[0]
+    stated = claimed(r"\| `06_transformer_lm` \|[^|]*\| training: ([^|]+?) \|", prose("README.md"))[0]
     assert stated in text_of("06_transformer_lm").replace("**", ""), stated

@@ -106,7 +106,7 @@ def test_the_start_page_shows_notebook_1s_notation_table():
     first = solution_notebook(course.assignments()[0])
     assert not table.startswith("#") and table.strip() in " ".join(c.source for c in first.cells)
     assert "| $T$ | number of queries (target positions) | `T` |" in table
-    assert "_build/notation.md" in (book.BOOK / "index.md").read_text() and book.NOTATION.name == "notation.md"
+    assert f"{{include}} {book.NOTATION.relative_to(book.BOOK).as_posix()}" in (book.BOOK / "index.md").read_text()
 
 
 def test_cache_key_follows_the_notebook(tmp_path):

@@ -1,5 +1,5 @@
 """The course's claims are science: each figure or comparison the notebooks, the README and the guides (docs/) state is
-tested here against the calibration record (attentionlab/baseline.json), so a recalibration cannot leave a stale claim."""
+tested here against the calibration record (attentionlab/baseline.json): a recalibration cannot leave a stale claim."""
 import re
 import statistics
 

@@ -1,6 +1,6 @@
 """A dask.distributed scheduler and single-threaded workers on this machine, each its own process.
 
-What an instructor starts by hand on a cluster (README, "Grading a class"), started here for the tests and the
+What an instructor starts by hand on a cluster (docs/instructors.md, "On a cluster"), started here for the tests and the
 throughput figures: workers run from the checkout, as on any machine that has the course environment.
 """
 from __future__ import annotations

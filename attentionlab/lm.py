@@ -1,7 +1,7 @@
 """Language-model plumbing for notebook 6: Spanish sentences, a bigram baseline, a Transformer LM, perplexity.
 
 The notebook writes the positional encoding and the decoder block; this module assembles and trains the model,
-and measures any model the same way: ``logits_fn(inputs (B, n)) -> logits (B, n, V)``.
+and measures any model the same way: ``logits_fn(inputs (B, n)) -> logits (B, n, vocab_size)``.
 """
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ def perplexity(logits_fn, texts, vocab: Vocab, batch_size: int = 128) -> float:
     total, count = 0.0, 0
     for start in range(0, len(texts), batch_size):
         inputs, targets = next_token_data(texts[start:start + batch_size], vocab)
-        logp = log_softmax(ops.convert_to_numpy(logits_fn(inputs)))  # (B, n, V)
+        logp = log_softmax(ops.convert_to_numpy(logits_fn(inputs)))  # (B, n, vocab_size)
         picked = np.take_along_axis(logp, targets[..., None], axis=-1)[..., 0]
         real = targets != PAD_ID
         total, count = total - picked[real].sum(), count + real.sum()
@@ -59,15 +59,16 @@ class BigramLM:
         for s in texts:
             ids = vocab.encode(s, start_end=True)
             np.add.at(counts, (ids[:-1], ids[1:]), 1)
-        self.log_probs = np.log((counts + k) / (counts.sum(axis=1, keepdims=True) + k * len(vocab)))  # (V, V)
+        # (vocab_size, vocab_size): row u holds log P(w | u)
+        self.log_probs = np.log((counts + k) / (counts.sum(axis=1, keepdims=True) + k * len(vocab)))
 
     def __call__(self, inputs) -> np.ndarray:
-        """Log-probabilities of the next token (B, n, V): a row of the table per input token."""
+        """Log-probabilities of the next token (B, n, vocab_size): a row of the table per input token."""
         return self.log_probs[np.asarray(inputs)]
 
 
 class TransformerLM(keras.Model):
-    """Decoder-only LM: token embedding · √d + positional encoding, decoder blocks, final LayerNorm, LM head."""
+    """Decoder-only LM: token embedding · √d_model + positional encoding, decoder blocks, final LayerNorm, LM head."""
 
     def __init__(self, vocab_size: int, d_model: int, positions, blocks, **kwargs):
         super().__init__(**kwargs)
@@ -79,7 +80,7 @@ class TransformerLM(keras.Model):
         self.head = layers.Dense(vocab_size)
 
     def call(self, ids):
-        """ids (B, n) -> logits (B, n, V)."""
+        """ids (B, n) -> logits (B, n, vocab_size)."""
         n = ops.shape(ids)[1]
         x = self.embedding(ids) * self.d_model**0.5 + ops.convert_to_tensor(self.positions)[:n]
         for block in self.blocks:
@@ -99,10 +100,10 @@ def train(model, texts, val_texts, vocab: Vocab, epochs: int = 4, batch_size: in
 
 
 def generate(model, vocab: Vocab, pick, n: int = 3, max_len: int = 20, prompt: str = "") -> list[str]:
-    """``n`` sentences, each continuing ``prompt``; ``pick(logits (n, V), step) -> ids (n,)`` chooses every token."""
+    """``n`` sentences, each continuing ``prompt``; ``pick(logits (n, vocab_size), step) -> ids (n,)`` picks tokens."""
     ids = np.array([[START_ID, *vocab.encode(prompt)]] * n, dtype="int32")
     for step in range(max_len):
-        logits = ops.convert_to_numpy(model(ids))[:, -1]  # (n, V): the next token's scores
+        logits = ops.convert_to_numpy(model(ids))[:, -1]  # (n, vocab_size): the next token's scores
         ids = np.concatenate([ids, np.asarray(pick(logits, step), "int32").reshape(n, 1)], axis=1)
         if np.all(np.any(ids[:, 1:] == END_ID, axis=1)):
             break

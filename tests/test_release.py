@@ -1,13 +1,22 @@
-"""notebooks/ is exactly nbgrader's release of solutions/, with no solutions; no notebook holds hidden tests."""
+"""notebooks/ is exactly nbgrader's release of solutions/, with no solutions; no notebook holds hidden tests; the
+notebooks read as one course (no heading twice, loss curves drawn one way)."""
 import json
 import re
 
 import nbformat
 import pytest
 
-from grader.course import NOTEBOOKS, SOLUTIONS, assignments, notebook_of
+from grader.course import NEEDS_DATA, NOTEBOOKS, SOLUTIONS, assignments, notebook_of
 
 SOLUTION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
+HEADING = re.compile(r"^#{1,6} .+$", re.M)
+FENCE = re.compile(r"^```.*?^```", re.M | re.S)  # code shown in markdown: its "# comments" are no headings
+
+
+def repeated_headings(nb) -> list[str]:
+    """The markdown headings that appear more than once in a notebook."""
+    found = [h.strip() for c in nb.cells if c.cell_type == "markdown" for h in HEADING.findall(FENCE.sub("", c.source))]
+    return sorted({h for h in found if found.count(h) > 1})
 
 
 def secret_lines(pattern, assignment):
@@ -59,3 +68,28 @@ def test_every_graded_test_cell_has_visible_tests(assignment):
     assert tests
     for cell in tests:
         assert "checks." in cell.source or "assert" in cell.source, f"{cell.metadata.nbgrader.grade_id} has no visible test"
+
+
+@pytest.mark.parametrize("assignment", assignments())
+def test_no_heading_is_repeated(assignment):
+    """A heading tells the reader where they are; a section's heading pasted into a question (notebook 2 once had
+    one) leaves them lost."""
+    for folder in (SOLUTIONS, NOTEBOOKS):
+        assert not repeated_headings(nbformat.read(notebook_of(assignment, folder), as_version=4))
+
+
+def test_a_repeated_heading_is_found_and_a_code_comment_is_none():
+    cell = nbformat.v4.new_markdown_cell
+    nb = nbformat.v4.new_notebook(cells=[cell("## 2. The weights\n\nText."), cell("**Question 1.**\n## 2. The weights"),
+                                         cell("```python\n# a comment\n```"), cell("```python\n# a comment\n```")])
+    assert repeated_headings(nb) == ["## 2. The weights"]
+
+
+@pytest.mark.parametrize("assignment", NEEDS_DATA)
+def test_loss_curves_are_drawn_one_way(assignment):
+    """Every notebook that trains plots its losses with plots.loss_curves (epochs from 1, training dashed, validation
+    solid), never by hand."""
+    code = [c.source for c in nbformat.read(notebook_of(assignment, SOLUTIONS), as_version=4).cells
+            if c.cell_type == "code"]
+    assert any("plots.loss_curves(" in source for source in code)
+    assert not [s for s in code if re.search(r"\.plot\(", s) and re.search(r"""\[["'](val_)?loss["']\]""", s)]

@@ -316,8 +316,8 @@ FAST_MISTAKES = [
     Mistake(NB5, "position-kept-place", "q_position", '"d"', '"a"', ("test_q_position",), "Reread section 8"),
     Mistake(NB6, "pe-sin-cos-swapped", "positional_encoding", "np.sin(angles), np.cos(angles)",
             "np.cos(angles), np.sin(angles)", ("test_positional_encoding",), "swapped"),
-    Mistake(NB6, "pe-column-exponent", "positional_encoding", "10000 ** (2 * pair / d)",
-            "10000 ** (np.arange(d)[None, :] / d)", ("test_positional_encoding",), "not the column index"),
+    Mistake(NB6, "pe-column-exponent", "positional_encoding", "10000 ** (2 * pair / d_model)",
+            "10000 ** (np.arange(d_model)[None, :] / d_model)", ("test_positional_encoding",), "not the column index"),
     Mistake(NB6, "block-post-ln", "decoder_block",
             "        h = self.norm1(x)\n        x = x + self.attention(h, h, use_causal_mask=True)\n"
             "        return x + self.ffn(self.norm2(x))",
@@ -374,22 +374,22 @@ FAST_ALTERNATIVES = [
     # judge it: TRAINED_MISTAKES).
     Edit(NB5, "hand-in-bahdanau", "choose", 'choice = "Luong"', 'choice = "Bahdanau"'),
     Edit(NB6, "pe-even-odd-slices", "positional_encoding",
-         "    positions = np.arange(n)[:, None]                 # (n, 1)\n"
-         "    pair = np.arange(d)[None, :] // 2                 # (1, d): i of columns 2i and 2i + 1\n"
-         "    angles = positions / 10000 ** (2 * pair / d)      # (n, d)\n"
-         "    return np.where(np.arange(d) % 2 == 0, np.sin(angles), np.cos(angles))",
-         "    pe = np.zeros((n, d))\n"
-         "    frequencies = 1 / 10000 ** (np.arange(0, d, 2) / d)\n"
+         "    positions = np.arange(n)[:, None]                       # (n, 1)\n"
+         "    pair = np.arange(d_model)[None, :] // 2                 # (1, d_model): i of columns 2i and 2i + 1\n"
+         "    angles = positions / 10000 ** (2 * pair / d_model)      # (n, d_model)\n"
+         "    return np.where(np.arange(d_model) % 2 == 0, np.sin(angles), np.cos(angles))",
+         "    pe = np.zeros((n, d_model))\n"
+         "    frequencies = 1 / 10000 ** (np.arange(0, d_model, 2) / d_model)\n"
          "    pe[:, 0::2] = np.sin(np.arange(n)[:, None] * frequencies)\n"
-         "    pe[:, 1::2] = np.cos(np.arange(n)[:, None] * frequencies[:d // 2])\n"
+         "    pe[:, 1::2] = np.cos(np.arange(n)[:, None] * frequencies[:d_model // 2])\n"
          "    return pe"),
     Edit(NB6, "pe-float32", "positional_encoding",
-         "    positions = np.arange(n)[:, None]                 # (n, 1)\n"
-         "    pair = np.arange(d)[None, :] // 2                 # (1, d): i of columns 2i and 2i + 1\n"
-         "    angles = positions / 10000 ** (2 * pair / d)      # (n, d)\n",
+         "    positions = np.arange(n)[:, None]                       # (n, 1)\n"
+         "    pair = np.arange(d_model)[None, :] // 2                 # (1, d_model): i of columns 2i and 2i + 1\n"
+         "    angles = positions / 10000 ** (2 * pair / d_model)      # (n, d_model)\n",
          "    positions = np.arange(n, dtype=np.float32)[:, None]\n"
-         "    pair = (np.arange(d) // 2).astype(np.float32)[None, :]\n"
-         "    frequencies = np.exp(-np.log(np.float32(10000)) * 2 * pair / d).astype(np.float32)  # as keras-hub\n"
+         "    pair = (np.arange(d_model) // 2).astype(np.float32)[None, :]\n"
+         "    frequencies = np.exp(-np.log(np.float32(10000)) * 2 * pair / d_model).astype(np.float32)  # keras-hub\n"
          "    angles = (positions * frequencies).astype(np.float32)\n"),
     Edit(NB6, "block-attention-mask-keyword", "decoder_block", "self.attention(h, h, use_causal_mask=True)",
          'self.attention(h, h, attention_mask=ops.cast(ops.tril(ops.ones((1, ops.shape(h)[1], ops.shape(h)[1]))), "bool"))'),

@@ -16,12 +16,12 @@ MEMORY_BLOCKS = (94, 126)  # n = 6016 to 8000
 
 FIX_RESCALE = ("When the running maximum m grows, multiply both the running sum l and the accumulator by "
                "exp(m − m_new).")
-FIX_CAUSAL = ("A causal query i sees the keys j ≤ i, the diagonal included; compare each key's position in the whole "
+FIX_CAUSAL = ("A causal query t sees the keys j ≤ t, the diagonal included; compare each key's position in the whole "
               "sequence (start of the block + its index in the block) with the query's position.")
 
 
 def attention(Q, K, V, causal=False):
-    """Attention over the last two axes; causal: query i sees keys j ≤ i."""
+    """Attention over the last two axes; causal: query t sees keys j ≤ t."""
     scores = Q @ np.swapaxes(K, -1, -2) / np.sqrt(Q.shape[-1])
     if causal:
         scores = np.where(np.arange(K.shape[-2]) <= np.arange(Q.shape[-2])[:, None], scores, -np.inf)
@@ -188,8 +188,8 @@ def gqa_values(grouped_query_attention):
         out = grouped_query_attention(Q, K, V)
         shape(out, (B, H, T, 3), name)
         close(out, attention(Q, np.repeat(K, H // G, axis=1), np.repeat(V, H // G, axis=1)), name,
-              "Query head j uses key/value head j // (H / G).",
-              mistakes={"Query head j used key/value head j % G: your copies of the key/value heads come in the order "
+              "Query head h uses key/value head h // (H / G).",
+              mistakes={"Query head h used key/value head h % G: your copies of the key/value heads come in the order "
                         "0, 1, ..., G − 1, 0, 1, ..., but consecutive query heads share a head: each key/value head "
                         "must serve H/G query heads in a row.":
                         attention(Q, np.tile(K, (1, H // G, 1, 1)), np.tile(V, (1, H // G, 1, 1)))})
@@ -255,10 +255,10 @@ def rope_relative(rope):
     """Scores depend on the offset only (both positions shifted by a random constant); lengths are kept."""
     rng = np.random.default_rng(fresh(78))
     q, k = rng.standard_normal((2, 1, 16))
-    m, n, shift = (int(v) for v in rng.integers(0, 300, 3))
-    name = f"q·k at positions ({m + shift}, {n + shift}) against ({m}, {n})"
-    close(rope(q, [m + shift]) @ rope(k, [n + shift]).T, rope(q, [m]) @ rope(k, [n]).T, name,
-          "After RoPE a score must depend on the offset m − n only: rotate each pair of queries and keys by "
+    t, j, shift = (int(v) for v in rng.integers(0, 300, 3))
+    name = f"q·k at positions ({t + shift}, {j + shift}) against ({t}, {j})"
+    close(rope(q, [t + shift]) @ rope(k, [j + shift]).T, rope(q, [t]) @ rope(k, [j]).T, name,
+          "After RoPE a score must depend on the offset t − j only: rotate each pair of queries and keys by "
           "position·θ_i, a rotation (x'_2i = x_2i cos − x_2i+1 sin, x'_2i+1 = x_2i sin + x_2i+1 cos).")
     x, positions = rng.standard_normal((5, 16)) * 3, rng.integers(0, 1000, 5)
     close(np.linalg.norm(rope(x, positions), axis=-1), np.linalg.norm(x, axis=-1), "the length of each row after rope",
@@ -280,10 +280,12 @@ def alibi_values(alibi_bias):
         out = alibi_bias(H, T, S)
         shape(out, (H, T, S), name)
         close(out, reference_alibi(H, T, S), name,
-              "Entry [h-1, i, j] is −2^(-8h/H)·(p_i − j) for keys j ≤ p_i = S − T + i, and 0 for later keys.",
-              mistakes={"The bias rewards far keys: its sign must be negative, −slope·(p_i − j).":
+              "Row r holds the query at position t = S − T + r; entry [h − 1, r, j] is −2^(-8h/H)·(t − j) for the "
+              "keys j ≤ t, and 0 for later keys.",
+              mistakes={"The bias rewards far keys: its sign must be negative, −slope·(t − j).":
                         reference_alibi(H, T, S, sign=1.0),
                         "Number the heads from 1: head h = 1..H has slope 2^(-8h/H), so the first slope is 2^(-8/H), "
                         "not 1.": reference_alibi(H, T, S, first=0),
-                        "Query i sits at position p_i = S − T + i, the last T of the S positions.":
+                        "Row r holds the query at position t = S − T + r: the queries are the last T of the S "
+                        "positions.":
                         reference_alibi(H, T, S, last=False)})

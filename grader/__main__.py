@@ -8,6 +8,7 @@ import functools
 import sys
 import warnings
 
+from attentionlab.kernel import quiet_tensorflow
 from grader import course
 from grader.catalogue import mistakes, submissions
 from grader.delivery import execute, release
@@ -232,6 +233,7 @@ def main(argv=None) -> int:
     if args.command in ("publish", "collect", "return") and not args.assignment:
         parser.error(f"{args.command} needs an assignment, one of: {' '.join(course.assignments())}")
     warnings.filterwarnings("ignore", module="nbgrader")  # SQLAlchemy noise from nbgrader's gradebook
+    quiet_tensorflow()  # the hidden checks' TensorFlow: no start-up lines among the command's output
     try:
         return commands[args.command](args)
     except Exception as exc:  # a clear one-line error, not a traceback, for known failures

@@ -21,3 +21,9 @@ def test_solution_executes(assignment):
     assert seconds < BUDGET_S[assignment]
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
     assert not errors
+    assert not stderr_of(nb), "a reference notebook prints nothing to stderr (TensorFlow's start-up lines included)"
+
+
+def stderr_of(nb) -> list[str]:
+    """What the cells of an executed notebook wrote to stderr."""
+    return [o.text for c in nb.cells for o in c.get("outputs", []) if o.output_type == "stream" and o.name == "stderr"]

@@ -33,7 +33,7 @@ from pathlib import Path
 from jupyter_client.manager import AsyncKernelManager
 
 from attentionlab.data import ENV_CACHE, ENV_SHA256, ENV_ZIP, sha256
-from grader.course import SANDBOX, SANDBOX_UIDS, THREADS, Limits
+from grader.course import QUIET, SANDBOX, SANDBOX_UIDS, THREADS, Limits
 
 ISOLATED, UNSANDBOXED = "bwrap", "unsandboxed"
 # When grading as root, each running sandbox gets its own user id, from SANDBOX_UID on (a range Linux distributions
@@ -96,6 +96,7 @@ class Sandbox:
         self.bounded = os.geteuid() == 0 and _mount_tmpfs(self.outbox, limits.disk_bytes)
         self.log = self.root / "kernel.log"
         self.env = {"HOME": str(self.home), "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+                    QUIET: "1",  # training prints one line per epoch, not progress bars, into the feedback
                     "MPLBACKEND": "agg", "MPLCONFIGDIR": str(self.home / ".matplotlib"),
                     "KERAS_HOME": str(self.home / ".keras"), "PYTHONDONTWRITEBYTECODE": "1",
                     **{k: os.environ[k] for k in ENV_PASSED if k in os.environ}, **(env or {})}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import os
 import sys
 import warnings
 
@@ -181,6 +182,10 @@ def cmd_check(args) -> int:
 
     if not args.assignment:
         print("usage: python -m grader check PATH/TO/NOTEBOOK.ipynb", file=sys.stderr)
+        return 2
+    if os.name == "nt":  # the kernel talks over Unix sockets
+        print("error: the self-check runs on Linux or macOS; on Windows, run it in WSL (docs/without-make.md)",
+              file=sys.stderr)
         return 2
     print(report(check(Path(args.assignment))))
     return 0

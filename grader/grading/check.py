@@ -18,7 +18,7 @@ from grader.delivery.execute import EPOCH
 from grader.grading import sanitize
 from grader.grading.autograde import Result, failure_messages
 from grader.grading.preprocessors import SandboxedExecute, heading, is_test
-from grader.grading.sandbox import UNSANDBOXED
+from grader.grading.sandbox import UNSANDBOXED, limited
 from grader.grading.worker import run_submission
 
 EXAMPLE = "notebooks/01_attention_numpy/01_attention_numpy.ipynb"
@@ -148,8 +148,8 @@ def report(result: Result) -> str:
     """Points per exercise, then what to fix."""
     lines = [f"{result.assignment}: {result.score:g}/{result.max_score:g} (graded {result.mode})"]
     if result.mode == UNSANDBOXED:
-        lines.append("  (bubblewrap is not installed: your notebook ran without the sandbox, under time and memory "
-                     "limits only; the points are the same)")
+        lines.append(f"  (bubblewrap is not installed: your notebook ran without the sandbox, under "
+                     f"{'time and memory limits' if limited() else 'a time limit'} only; the points are the same)")
     if result.error:
         lines.append(f"Grading stopped: {result.error}.")
     lines += [f"  - {note}" for note in result.notes]

@@ -63,11 +63,14 @@ def test_the_command_says_a_wrong_path_in_one_line_without_a_traceback(tmp_path)
     assert "notebooks/01_attention_numpy/01_attention_numpy.ipynb" in done.stderr
 
 
-def test_a_notebook_in_its_assignments_folder_is_checked_whatever_its_name(tmp_path):
-    path = tmp_path / "03_masks" / "Untitled1.ipynb"
-    path.parent.mkdir()
-    nbformat.write(submissions.student_notebook("03_masks", {}), path)
-    assert self_check.assignment_of(path) == "03_masks"
+@pytest.mark.parametrize("name, assignment", [("03_masks/Untitled1.ipynb", "03_masks"),
+                                              ("Copy of 02_keras_mha.ipynb", "02_keras_mha"),  # Colab's copy
+                                              ("03_masks/07_attention_at_scale-Copy2.ipynb", "07_attention_at_scale")])
+def test_a_copy_is_checked_as_its_name_or_else_its_folder_says(tmp_path, name, assignment):
+    path = tmp_path / name
+    path.parent.mkdir(exist_ok=True)
+    path.write_text("{}")
+    assert self_check.assignment_of(path) == assignment
 
 
 def test_progress_names_the_cell_and_the_epochs_left(capsys, monkeypatch):

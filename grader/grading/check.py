@@ -31,8 +31,9 @@ def _shown(path: Path) -> str:
 
 
 def assignment_of(path: Path) -> str:
-    """The assignment of the notebook at ``path``: from its name, also for JupyterLab's copies
-    (01_attention_numpy-Copy1.ipynb), else from its folder (01_attention_numpy/Untitled.ipynb). One-line errors."""
+    """The assignment of the notebook at ``path``: from its name, also for JupyterLab's and Colab's copies
+    (01_attention_numpy-Copy1.ipynb, Copy of 01_attention_numpy.ipynb), else from its folder
+    (01_attention_numpy/Untitled.ipynb). One-line errors."""
     if not path.exists():
         raise sanitize.SubmissionError(f"no notebook at {path}; the notebooks are in notebooks/NN_name/, "
                                        f"e.g. {EXAMPLE}")
@@ -40,7 +41,7 @@ def assignment_of(path: Path) -> str:
         raise sanitize.SubmissionError(f"{path} is a folder: give the notebook's path, e.g. {EXAMPLE}")
     if path.suffix != ".ipynb":
         raise sanitize.SubmissionError(f"{path.name} is not a Jupyter notebook (.ipynb), e.g. {EXAMPLE}")
-    found = [a for a in assignments() if path.name.startswith(a)] or [
+    found = [a for a in assignments() if a in path.name] or [
         a for a in assignments() if path.resolve().parent.name == a]
     if not found:
         raise sanitize.SubmissionError(

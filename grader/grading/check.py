@@ -45,7 +45,7 @@ def assignment_of(path: Path) -> str:
         a for a in assignments() if path.resolve().parent.name == a]
     if not found:
         raise sanitize.SubmissionError(
-            f"{path.name} is not a notebook of this course: its name or its folder must start with the "
+            f"{path.name} is not a notebook of this course: its name or its folder must hold the "
             f"assignment's ({', '.join(assignments())}); rename it, e.g. 01_attention_numpy.ipynb")
     return found[0]
 

@@ -81,15 +81,15 @@ class Progress:
             elif cell.cell_type == "code":
                 grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
                 self.names[index] = (len(self.names) + 1, f"`{grade_id}`" if grade_id else section)
-        self.bar = tqdm(total=len(self.names), desc=f"checking {assignment}", unit="cell", file=sys.stderr,
-                        bar_format="{desc}: cell {n}/{total} [{elapsed}] {postfix}", leave=False)
+        self.bar = tqdm(total=len(self.names), file=sys.stderr, leave=False,
+                        bar_format=f"checking {assignment}: cell {{n}}/{{total}} {{desc}} [{{elapsed}}]")
         self.cell, self.epoch_started, self.epoch_seconds = "", 0.0, []
 
     def cell_started(self, cell, cell_index: int, **_) -> None:
         if cell_index in self.names:
             self.bar.n, self.cell = self.names[cell_index]
             self.epoch_seconds = []
-            self.bar.set_postfix_str(self.cell)
+            self.bar.set_description_str(self.cell)
 
     def text(self, text: str) -> None:
         """Keras' 'Epoch k/K' lines in what a cell prints: the epoch and, after the first, the time left."""
@@ -102,7 +102,7 @@ class Progress:
             if self.epoch_seconds:
                 mean = sum(self.epoch_seconds) / len(self.epoch_seconds)
                 said += f", {mean:.0f} s each, at most {tqdm.format_interval(mean * (epochs - epoch + 1))} left"
-            self.bar.set_postfix_str(said)
+            self.bar.set_description_str(said)
 
     def close(self) -> None:
         self.bar.close()

@@ -15,7 +15,8 @@ BUDGET_S = {"01_attention_numpy": 60, "02_keras_mha": 120, "03_masks": 120, "04_
 
 
 @pytest.mark.parametrize("assignment", [a for a in assignments() if a not in NEEDS_DATA])
-def test_solution_executes(assignment):
+def test_solution_executes(assignment, monkeypatch):
+    monkeypatch.delenv("PYTEST_CURRENT_TEST")  # else ipykernel keeps the kernel's stderr out of the notebook
     nb, seconds = execute(notebook_of(assignment))
     print(f"{assignment}: {seconds:.1f} s")
     assert seconds < BUDGET_S[assignment]

@@ -8,7 +8,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 
 .PHONY: install sandbox chromium lab exchange hub data release solutions book grade check examples demo test test-fast test-browser calibrate benchmark throughput clean
 
-install: $(STAMP) sandbox chromium  ## local virtual environment, pinned packages, the package, the Jupyter kernel, bubblewrap, Chromium
+install: $(STAMP) sandbox  ## local virtual environment, pinned packages, the package, the Jupyter kernel, bubblewrap
 
 # Install the Debian package $(2) that provides the command $(1) when root; otherwise say how. $(3): why it matters.
 apt_get = @command -v $(1) >/dev/null || { \
@@ -22,15 +22,14 @@ apt_get = @command -v $(1) >/dev/null || { \
 sandbox:  ## bubblewrap, which isolates every graded submission (Debian package; installed here when root)
 	$(call apt_get,bwrap,bubblewrap,Without it submissions are graded unsandboxed (limits only) and the sandbox tests fail.)
 
-chromium:  ## Debian's Chromium, which the browser tests drive with Playwright (installed here when root)
+chromium:  ## Debian's Chromium, which only the browser tests need (make test, test-fast, test-browser; installed here when root)
 	$(call apt_get,chromium,chromium,Without it the browser tests fail.)
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt pyproject.toml attentionlab/kernelspec/kernel.json
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet -r requirements.txt
 	$(PY) -m pip install --quiet --no-deps -e .
-	$(PY) -m ipykernel install --sys-prefix --name attentionlab --display-name "Attention Lab" \
-		--env TF_CPP_MIN_LOG_LEVEL 3
+	$(VENV)/bin/jupyter kernelspec install --sys-prefix --name attentionlab attentionlab/kernelspec >/dev/null
 	touch $(STAMP)
 
 LAB_ARGS ?=
@@ -79,13 +78,13 @@ throughput: install  ## grading speed: 20 notebook-1 and 4 notebook-5 submission
 	$(PY) -m grader throughput
 
 TEST_WORKERS ?= auto
-test: install  ## the full suite, as CI runs it, on one test worker per core (TEST_WORKERS=0: one process)
+test: install chromium  ## the full suite, as CI runs it, on one test worker per core (TEST_WORKERS=0: one process)
 	$(PY) -m pytest -n $(TEST_WORKERS)
 
-test-fast: install  ## everything that trains no model, on one test worker per core: make test-fast
+test-fast: install chromium  ## everything that trains no model, on one test worker per core: make test-fast
 	$(PY) -m pytest -n $(TEST_WORKERS) -m "not training"
 
-test-browser: install  ## only the browser tests: JupyterLab, Validate, the formgrader and the book in headless Chromium
+test-browser: install chromium  ## only the browser tests: JupyterLab, Validate, the formgrader and the book in headless Chromium
 	$(PY) -m pytest -m browser
 
 clean:  ## remove grading artefacts and the kernel log (not the environment or the data cache)

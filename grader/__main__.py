@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import argparse
 import functools
+import os
 import sys
 import warnings
 
+from attentionlab.kernel import quiet_tensorflow
 from grader import course
 from grader.catalogue import mistakes, submissions
 from grader.delivery import execute, release
@@ -181,6 +183,10 @@ def cmd_check(args) -> int:
     if not args.assignment:
         print("usage: python -m grader check PATH/TO/NOTEBOOK.ipynb", file=sys.stderr)
         return 2
+    if os.name == "nt":  # the kernel talks over Unix sockets
+        print("error: the self-check runs on Linux or macOS; on Windows, run it in WSL (docs/without-make.md)",
+              file=sys.stderr)
+        return 2
     print(report(check(Path(args.assignment))))
     return 0
 
@@ -232,6 +238,7 @@ def main(argv=None) -> int:
     if args.command in ("publish", "collect", "return") and not args.assignment:
         parser.error(f"{args.command} needs an assignment, one of: {' '.join(course.assignments())}")
     warnings.filterwarnings("ignore", module="nbgrader")  # SQLAlchemy noise from nbgrader's gradebook
+    quiet_tensorflow()  # the hidden checks' TensorFlow: no start-up lines among the command's output
     try:
         return commands[args.command](args)
     except Exception as exc:  # a clear one-line error, not a traceback, for known failures

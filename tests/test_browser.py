@@ -213,6 +213,7 @@ def visit_as_instructor(browser, lab: str, url: str, name: str, page_html: str |
     seen["pwned"] = page.evaluate("window.__pwned")
     seen["refused"] = [v for v in page.evaluate("window.__refused") if v.startswith("script-src")]
     seen["mathjax"] = page.evaluate("window.__mathjax")
+    seen["math"] = page.locator("math").count()  # formulas as MathML
     seen["plots"] = page.eval_on_selector_all('img[src^="data:image/png"]', "imgs => imgs.map(i => i.naturalWidth)")
     seen["table"] = page.locator("table.dataframe td", has_text="0.25").count()
     seen["scores"] = page.eval_on_selector_all("input.score", "inputs => inputs.map(i => i.placeholder)")  # formgrader
@@ -221,21 +222,25 @@ def visit_as_instructor(browser, lab: str, url: str, name: str, page_html: str |
     return seen
 
 
-def assert_inert(seen: dict) -> None:
-    """Nothing of the student's ran, nothing was written through the API, and the honest outputs are shown."""
+def assert_inert(seen: dict, mathjax: bool = True) -> None:
+    """Nothing of the student's ran, nothing was written through the API, and the honest outputs are shown
+    (``mathjax``: the page's formulas are typeset by MathJax; else they are MathML, and nothing loads MathJax)."""
     assert not (course.ROOT / "pwned.txt").exists()
     assert seen["dialogs"] == [] and seen["pwned"] is None and not seen["moved"]
-    assert "tex2jax" in (seen["mathjax"] or "")  # MathJax loads, configured for $…$
     assert seen["plots"] and all(width > 0 for width in seen["plots"]) and seen["table"] == 1
-    assert "\\sqrt{d}" in seen["text"] and "Session expired" in seen["text"]
+    assert "Session expired" in seen["text"]
+    if mathjax:
+        assert "tex2jax" in (seen["mathjax"] or "") and "\\sqrt{d}" in seen["text"]  # MathJax loads, for $…$
+    else:
+        assert seen["mathjax"] is None and seen["math"] > 0  # (TeX inside a student's raw HTML stays TeX)
 
 
 def test_a_hostile_submission_runs_nothing_in_its_feedback(browser, lab, graded_hostile):
     feedback, _ = graded_hostile
     seen = visit_as_instructor(browser, lab[0], f"{lab[0]}/feedback-mallory.html", "feedback",
                                feedback.read_text(encoding="utf-8"))
-    assert_inert(seen)
-    assert seen["refused"] == []  # the page's own scripts (MathJax, its configuration) may run
+    assert_inert(seen, mathjax=False)
+    assert seen["refused"] == []  # the page has no script of its own
 
 
 def test_a_hostile_submission_runs_nothing_in_the_formgrader(browser, lab, graded_hostile):
@@ -248,7 +253,7 @@ def test_a_hostile_submission_runs_nothing_in_the_formgrader(browser, lab, grade
 def test_the_feedback_policy_stops_a_script_the_sanitiser_missed(browser, lab, graded_hostile):
     seen = visit_as_instructor(browser, lab[0], f"{lab[0]}/feedback-mallory.html", "feedback-csp",
                                graded_hostile[0].read_text(encoding="utf-8"), MISSED)
-    assert_inert(seen)
+    assert_inert(seen, mathjax=False)
     assert len(seen["refused"]) == 2  # the script and the handler
 
 

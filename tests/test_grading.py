@@ -6,11 +6,13 @@ need a second full training (grader.catalogue.mistakes.TRAINED_MISTAKES) are lef
 """
 import functools
 
+import nbformat
 import pytest
 
 from grader.catalogue import mistakes, submissions
 from grader.grading import autograde
-from grader.course import NEEDS_DATA, assignments
+from grader.course import NEEDS_DATA, assignments, folder
+from test_solutions import stderr_of
 
 pytestmark = pytest.mark.slow
 
@@ -45,6 +47,10 @@ def test_reference_gets_full_marks(graded, assignment):
     result = graded(assignment)["reference"]
     assert result.error is None and result.mode == "bwrap"
     assert result.max_score > 0 and result.score == result.max_score, result.messages
+    stored = folder("autograded") / "reference" / assignment
+    assert not stderr_of(nbformat.read(next(stored.glob("*.ipynb")), as_version=4)), "no stderr in the graded notebook"
+    page = next((folder("feedback") / "reference" / assignment).glob("*.html")).read_text(encoding="utf-8")
+    assert "output_stderr" not in page, "no stderr in the feedback"
 
 
 @pytest.mark.parametrize("assignment", assignments())

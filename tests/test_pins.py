@@ -3,16 +3,24 @@ import re
 from importlib.metadata import version
 from pathlib import Path
 
+from packaging.markers import Marker
+
 ROOT = Path(__file__).resolve().parents[1]
-PIN = re.compile(r"^\s*(?:-\s*)?([A-Za-z0-9_.-]+)==([\w.]+)\s*$")
+PIN = re.compile(r"^\s*(?:-\s*)?([A-Za-z0-9_.-]+)==([\w.]+)\s*(?:;\s*([^#]*?))?\s*(?:#.*)?$")  # name==version; marker
 
 
-def pins(path):
-    return dict(m.groups() for line in path.read_text().splitlines() if (m := PIN.match(line)))
+def pinned(path) -> list[tuple[str, str, str]]:
+    """(name, version, environment marker or "") of every pin."""
+    return [(m[1], m[2], m[3] or "") for line in path.read_text().splitlines() if (m := PIN.match(line))]
+
+
+def pins(path) -> dict[str, str]:
+    """name -> version of the pins that apply on this machine."""
+    return {name: version for name, version, marker in pinned(path) if not marker or Marker(marker).evaluate()}
 
 
 def test_pip_and_conda_pins_agree():
-    pip_pins, conda_pins = pins(ROOT / "requirements.txt"), pins(ROOT / "environment.yml")
+    pip_pins, conda_pins = pinned(ROOT / "requirements.txt"), pinned(ROOT / "environment.yml")
     assert len(pip_pins) >= 9
     assert pip_pins == conda_pins
 

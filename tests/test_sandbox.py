@@ -212,3 +212,19 @@ def test_fontconfig_finds_its_configuration():
     # "Fontconfig error: Cannot load default config file", in every student's feedback
     out = run("import subprocess\nprint(subprocess.run(['fc-match', 'sans'], capture_output=True, text=True).stderr)")
     assert "Fontconfig error" not in out and out.strip() == "", out
+
+
+def test_without_prlimit_an_unsandboxed_kernel_still_starts(monkeypatch):
+    """macOS has no util-linux: a self-check there runs the kernel as it is (the wall time still holds)."""
+    from grader.grading import sandbox as sandboxing
+
+    which = sandboxing.shutil.which
+    monkeypatch.setenv("ATTENTIONLAB_SANDBOX", "off")
+    monkeypatch.setattr(sandboxing.shutil, "which", lambda name: None if name == "prlimit" else which(name))
+    for limits in (False, True):
+        box = Sandbox()
+        try:
+            assert box.mode == "unsandboxed" and box.command(["python", "-V"])[0] == ("prlimit" if limits else "python")
+        finally:
+            box.cleanup()
+        monkeypatch.setattr(sandboxing.shutil, "which", which)

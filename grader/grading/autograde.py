@@ -28,6 +28,7 @@ from tqdm.auto import tqdm
 from grader.grading import records
 from grader.course import NOTEBOOKS, api, config, folder, limits_for, notebook_of
 from grader.grading.csp import protect_feedback
+from grader.grading.feedback import FeedbackExporter, with_summary
 from grader.hidden import SetupError
 from grader.grading.preprocessors import OUTCOME, ReplayExecute, autograde_preprocessors, is_test
 from grader.grading.sandbox import mode
@@ -166,13 +167,17 @@ def record_error(result: Result) -> None:
 
 
 def write_feedback(result: Result) -> None:
-    """nbgrader's HTML feedback; for a submission that could not be run, a page giving the reason. Either carries
-    a Content-Security-Policy that lets no script of the student's run (grader.grading.csp)."""
+    """nbgrader's HTML feedback, with what to fix at the top and formulas in MathML (grader.grading.feedback); for a
+    submission that could not be run, a page giving the reason. Either carries a Content-Security-Policy that lets
+    no script run (grader.grading.csp)."""
     page = folder("feedback") / result.student / result.assignment / f"{notebook_of(result.assignment, NOTEBOOKS).stem}.html"
-    if _autograded_notebook(result.assignment, result.student).is_file() and result.cells and not (
-            result.error and not result.messages):
-        if api().generate_feedback(result.assignment, result.student).get("success"):
-            page.write_text(protect_feedback(page.read_text(encoding="utf-8")), encoding="utf-8")
+    graded = _autograded_notebook(result.assignment, result.student)
+    if graded.is_file() and result.cells and not (result.error and not result.messages):
+        cfg = config()
+        cfg.GenerateFeedback.exporter_class = FeedbackExporter
+        if api(cfg).generate_feedback(result.assignment, result.student).get("success"):
+            told = with_summary(page.read_text(encoding="utf-8"), nbformat.read(graded, as_version=4), result.cells)
+            page.write_text(protect_feedback(told), encoding="utf-8")
             return
     page.parent.mkdir(parents=True, exist_ok=True)
     page.write_text(protect_feedback(f"<html><head></head><body><h1>{html.escape(result.assignment)}</h1><p>Your "

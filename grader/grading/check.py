@@ -1,39 +1,144 @@
 """Self-check: grade one notebook with the instructor's checks, in the same sandbox, without a gradebook.
 
 For people studying alone (and students before they submit): ``python -m grader check PATH`` or
-``make check NB=PATH`` prints the points of every exercise and the message of every failed check.
+``make check NB=PATH`` prints the points of every exercise and the message of every failed check. While it runs,
+stderr shows which cell runs and, while a model trains, the epoch and the time left.
 """
 from __future__ import annotations
 
+import sys
+import time
 from pathlib import Path
 
 import nbformat
+from tqdm.auto import tqdm
 
+from grader.course import NOTEBOOKS, ROOT, assignments, notebook_of
+from grader.delivery.execute import EPOCH
 from grader.grading import sanitize
 from grader.grading.autograde import Result, failure_messages
-from grader.course import NOTEBOOKS, assignments, notebook_of
-from grader.grading.preprocessors import is_test
+from grader.grading.preprocessors import SandboxedExecute, heading, is_test
+from grader.grading.sandbox import UNSANDBOXED, limited
 from grader.grading.worker import run_submission
+
+EXAMPLE = "notebooks/01_attention_numpy/01_attention_numpy.ipynb"
+
+
+def _shown(path: Path) -> str:
+    """The path relative to the course's folder when it is inside it."""
+    full = path.resolve()
+    return str(full.relative_to(ROOT)) if full.is_relative_to(ROOT) else str(path)
 
 
 def assignment_of(path: Path) -> str:
-    """The assignment a notebook belongs to, from its file name (e.g. 01_attention_numpy.ipynb)."""
-    for assignment in assignments():
-        if path.name == notebook_of(assignment, NOTEBOOKS).name:
-            return assignment
-    raise sanitize.SubmissionError(f"{path.name} is not a notebook of this course "
-                                   f"({', '.join(notebook_of(a, NOTEBOOKS).name for a in assignments())})")
+    """The assignment of the notebook at ``path``: from its name, also for JupyterLab's and Colab's copies
+    (01_attention_numpy-Copy1.ipynb, Copy of 01_attention_numpy.ipynb), else from its folder
+    (01_attention_numpy/Untitled.ipynb). One-line errors."""
+    if not path.exists():
+        raise sanitize.SubmissionError(f"no notebook at {path}; the notebooks are in notebooks/NN_name/, "
+                                       f"e.g. {EXAMPLE}")
+    if path.is_dir():
+        raise sanitize.SubmissionError(f"{path} is a folder: give the notebook's path, e.g. {EXAMPLE}")
+    if path.suffix != ".ipynb":
+        raise sanitize.SubmissionError(f"{path.name} is not a Jupyter notebook (.ipynb), e.g. {EXAMPLE}")
+    found = [a for a in assignments() if a in path.name] or [
+        a for a in assignments() if path.resolve().parent.name == a]
+    if not found:
+        raise sanitize.SubmissionError(
+            f"{path.name} is not a notebook of this course: its name or its folder must hold the "
+            f"assignment's ({', '.join(assignments())}); rename it, e.g. 01_attention_numpy.ipynb")
+    return found[0]
 
 
-def check(path: Path) -> Result:
-    """Grade the notebook at ``path`` as the instructor would; nothing is written anywhere."""
+def _exercises(cells: list[dict]) -> set[str]:
+    """The grade_ids of the graded cells among ``cells``."""
+    ids = {(c.get("metadata") or {}).get("nbgrader", {}).get("grade_id") for c in cells if isinstance(c, dict)}
+    return ids - {None}
+
+
+def check_readable(path: Path, assignment: str) -> None:
+    """SubmissionError unless the file is a notebook holding some of the assignment's exercises (not an empty
+    Untitled.ipynb, nor another assignment's notebook under this one's name)."""
+    try:
+        cells = sanitize.read_cells(path)
+    except OSError as exc:
+        raise sanitize.SubmissionError(f"cannot read {path}: {exc.strerror}") from None
+    release = _exercises(nbformat.read(notebook_of(assignment, NOTEBOOKS), as_version=4).cells)
+    if not release & _exercises(cells):
+        raise sanitize.SubmissionError(f"{path.name} holds none of the exercises of {assignment}: check the "
+                                       f"notebook you answered in, notebooks/{assignment}/{assignment}.ipynb")
+
+
+class Progress:
+    """A line on stderr while a notebook is graded: the code cell that runs (n of N, its exercise or section) and,
+    while a model trains, the epoch with the time left at most (training may stop early)."""
+
+    def __init__(self, nb, assignment: str):
+        self.names, section = {}, "at the top"
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type == "markdown":
+                section = heading(cell) or section
+            elif cell.cell_type == "code":
+                grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+                self.names[index] = (len(self.names) + 1, f"`{grade_id}`" if grade_id else section)
+        self.bar = tqdm(total=len(self.names), file=sys.stderr, leave=False,
+                        bar_format=f"checking {assignment}: cell {{n}}/{{total}} {{desc}} [{{elapsed}}]")
+        self.cell, self.epoch_started, self.epoch_seconds = "", 0.0, []
+
+    def cell_started(self, cell, cell_index: int, **_) -> None:
+        if cell_index in self.names:
+            self.bar.n, self.cell = self.names[cell_index]
+            self.epoch_seconds = []
+            self.bar.set_description_str(self.cell)
+
+    def text(self, text: str) -> None:
+        """Keras' 'Epoch k/K' lines in what a cell prints: the epoch and, after the first, the time left."""
+        for match in EPOCH.finditer(text):
+            epoch, epochs, now = int(match[1]), int(match[2]), time.monotonic()
+            if epoch > 1:
+                self.epoch_seconds.append(now - self.epoch_started)
+            self.epoch_started = now
+            said = f"{self.cell}: training, epoch {epoch}/{epochs}"
+            if self.epoch_seconds:
+                mean = sum(self.epoch_seconds) / len(self.epoch_seconds)
+                said += f", {mean:.0f} s each, at most {tqdm.format_interval(mean * (epochs - epoch + 1))} left"
+            self.bar.set_description_str(said)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+class TalkingExecute(SandboxedExecute):
+    """SandboxedExecute that shows its Progress on stderr."""
+
+    def preprocess(self, nb, resources, km=None):
+        self.progress = Progress(nb, resources["nbgrader"]["assignment"])
+        self.on_cell_start = self.progress.cell_started
+        try:
+            return super().preprocess(nb, resources, km=km)
+        finally:
+            self.progress.close()
+
+    def output(self, outs, msg, display_id, cell_index):
+        if msg["msg_type"] == "stream":
+            self.progress.text(msg["content"].get("text", ""))
+        return super().output(outs, msg, display_id, cell_index)
+
+
+def check(path: Path, progress: bool = True) -> Result:
+    """Grade the notebook at ``path`` as the instructor would; nothing is written anywhere. ``progress``: on
+    stderr."""
     assignment = assignment_of(path)
-    outcome = run_submission(assignment, "self-check", path.read_bytes())
+    check_readable(path, assignment)
+    outcome = run_submission(assignment, "self-check", path.read_bytes(),
+                             execute=TalkingExecute if progress else SandboxedExecute)
     if "error" in outcome:
         raise sanitize.SubmissionError(outcome["error"])
     nb = nbformat.reads(outcome["notebook"], as_version=4)
     result = Result(assignment, "self-check", notes=outcome["notes"], mode=outcome["mode"],
                     messages=failure_messages(nb), error=outcome["stopped"])
+    if path.name != notebook_of(assignment, NOTEBOOKS).name:
+        result.notes.insert(0, f"{_shown(path)} was checked as {assignment}.")
     for cell in filter(is_test, nb.cells):
         points, (passed, _) = float(cell.metadata.nbgrader.points), outcome["verdicts"][cell.metadata.nbgrader.grade_id]
         result.cells[cell.metadata.nbgrader.grade_id] = (points if passed else 0.0, points)
@@ -43,6 +148,9 @@ def check(path: Path) -> Result:
 def report(result: Result) -> str:
     """Points per exercise, then what to fix."""
     lines = [f"{result.assignment}: {result.score:g}/{result.max_score:g} (graded {result.mode})"]
+    if result.mode == UNSANDBOXED:
+        lines.append(f"  (bubblewrap is not installed: your notebook ran without the sandbox, under "
+                     f"{'time and memory limits' if limited() else 'a time limit'} only; the points are the same)")
     if result.error:
         lines.append(f"Grading stopped: {result.error}.")
     lines += [f"  - {note}" for note in result.notes]

@@ -3,9 +3,9 @@
 Both forbid inline scripts other than the page template's own (allowed by their SHA-256), so markup that got past
 the sanitiser runs nothing:
 
-- the feedback page (a standalone file a student opens anywhere) carries its policy in a ``<meta>`` tag, with the
-  MathJax configuration as a hashed script (nbgrader's template configures MathJax in a block MathJax would ``eval``,
-  which the policy refuses: without it ``$…$`` formulas would stay raw TeX);
+- the feedback page (a standalone file a student opens anywhere, offline too) carries its policy in a ``<meta>``
+  tag and runs no script at all: its formulas are MathML (grader.grading.feedback), and nbgrader's template's
+  MathJax (from a CDN) is taken out;
 - the formgrader's submission view (the instructor's Jupyter origin) gets it as a header from :class:`SubmissionPolicy`,
   a server extension `make lab` loads (grader/jupyter_server_config.py), computed per page from the inline scripts
   and handlers of nbgrader's template (everything before the notebook), with the same MathJax configuration added.
@@ -29,6 +29,7 @@ MATHJAX_CONFIG = ('window.MathJax = {tex2jax: {inlineMath: [["$", "$"], ["\\\\("
 INLINE_SCRIPT = re.compile(r"<script\b(?![^>]*\bsrc\s*=)[^>]*>(.*?)</script>", re.S | re.I)
 HANDLER = re.compile(r"""\son\w+\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.I)
 NOTEBOOK = 'id="notebook-container"'  # where nbgrader's templates start the notebook
+TEMPLATE_MATHJAX = re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.S)  # nbconvert's
 SUBMISSION = re.compile(r"/formgrader/submissions/[^/]+/?$")
 
 
@@ -38,20 +39,20 @@ def sha256(text: str) -> str:
 
 
 def feedback_policy() -> str:
-    """The feedback page's policy: MathJax from its CDN folder, images inline, nothing sent or framed."""
-    return (f"default-src 'none'; script-src {MATHJAX} {sha256(MATHJAX_CONFIG)}; "
-            f"style-src 'unsafe-inline' {MATHJAX}; font-src {MATHJAX} data:; img-src data:; "
-            "base-uri 'none'; form-action 'none'")
+    """The feedback page's policy: no script, no request; inline styles and images only."""
+    return "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 
 
-def with_mathjax_config(html: str, first: str = "") -> str:
-    """``html`` with ``first`` and the MathJax configuration at the start of its ``<head>``."""
-    return html.replace("<head>", f"<head>\n{first}<script>{MATHJAX_CONFIG}</script>", 1)
+def with_mathjax_config(html: str) -> str:
+    """``html`` with the MathJax configuration at the start of its ``<head>``."""
+    return html.replace("<head>", f"<head>\n<script>{MATHJAX_CONFIG}</script>", 1)
 
 
 def protect_feedback(html: str) -> str:
-    """The feedback page with its policy and MathJax configuration first in its ``<head>``."""
-    return with_mathjax_config(html, f'<meta http-equiv="Content-Security-Policy" content="{feedback_policy()}">\n')
+    """The feedback page with its policy first in its ``<head>``, without the template's MathJax."""
+    html = TEMPLATE_MATHJAX.sub("", html, count=1)
+    return html.replace("<head>", f'<head>\n<meta http-equiv="Content-Security-Policy" content="{feedback_policy()}">',
+                        1)
 
 
 def formgrader_policy(page: str, static: str) -> str:

@@ -19,7 +19,6 @@ graded as another user it stays a folder on the grader's disk, bounded per file 
 """
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 import secrets
@@ -33,7 +32,7 @@ from pathlib import Path
 from jupyter_client.manager import AsyncKernelManager
 
 from attentionlab.data import ENV_CACHE, ENV_SHA256, ENV_ZIP, sha256
-from grader.course import SANDBOX, SANDBOX_UIDS, THREADS, Limits
+from grader.course import QUIET, SANDBOX, SANDBOX_UIDS, THREADS, Limits
 
 ISOLATED, UNSANDBOXED = "bwrap", "unsandboxed"
 # When grading as root, each running sandbox gets its own user id, from SANDBOX_UID on (a range Linux distributions
@@ -53,6 +52,12 @@ log = logging.getLogger(__name__)
 def mode() -> str:
     """``bwrap`` when bubblewrap is installed (and ATTENTIONLAB_SANDBOX is not ``off``), else ``unsandboxed``."""
     return ISOLATED if shutil.which("bwrap") and os.environ.get(SANDBOX) != "off" else UNSANDBOXED
+
+
+def limited() -> bool:
+    """Whether the kernel's resource limits apply: util-linux's prlimit is installed (not on macOS, where a
+    self-check of one's own notebook runs without them; the grader's wall-time limit always holds)."""
+    return shutil.which("prlimit") is not None
 
 
 def thread_env(threads: int) -> dict[str, str]:
@@ -96,6 +101,7 @@ class Sandbox:
         self.bounded = os.geteuid() == 0 and _mount_tmpfs(self.outbox, limits.disk_bytes)
         self.log = self.root / "kernel.log"
         self.env = {"HOME": str(self.home), "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+                    QUIET: "1",  # training prints one line per epoch, not progress bars, into the feedback
                     "MPLBACKEND": "agg", "MPLCONFIGDIR": str(self.home / ".matplotlib"),
                     "KERAS_HOME": str(self.home / ".keras"), "PYTHONDONTWRITEBYTECODE": "1",
                     **{k: os.environ[k] for k in ENV_PASSED if k in os.environ}, **(env or {})}
@@ -116,6 +122,8 @@ class Sandbox:
                 os.chown(path, self.uid, self.uid, follow_symlinks=False)
 
     def _rlimits(self) -> list[str]:
+        if not limited():
+            return []
         lim = self.limits
         return ["prlimit", f"--cpu={lim.cpu_seconds}", f"--as={lim.memory_bytes}", f"--fsize={lim.file_bytes}",
                 f"--nproc={self._nproc()}", "--core=0", "--"]
@@ -225,6 +233,8 @@ def remove_tree(root: Path) -> None:
 
 def claim_uid() -> tuple[int, int]:
     """A user id no other running sandbox on this machine has, and the lock (a file descriptor) that holds it."""
+    import fcntl  # Unix only; the grader runs elsewhere too (a self-check, unsandboxed)
+
     UID_LOCKS.mkdir(mode=0o700, exist_ok=True)
     if UID_LOCKS.lstat().st_uid != os.geteuid():
         raise RuntimeError(f"{UID_LOCKS} belongs to another user: remove it.")

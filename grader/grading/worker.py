@@ -31,8 +31,9 @@ FORKSERVER = multiprocessing.get_context("forkserver")
 FORKSERVER.set_forkserver_preload([__name__])
 
 
-def run_submission(assignment: str, student: str, submitted: bytes) -> dict:
+def run_submission(assignment: str, student: str, submitted: bytes, execute: type = SandboxedExecute) -> dict:
     """Outcome of one submission: the executed notebook, its verdicts and notes; or the error that stopped it.
+    ``execute``: the step that runs it (a SandboxedExecute; the self-check's also shows its progress).
 
     ``retry`` marks errors a later run grades again: of the grading set-up (data, baseline), always; a ``fault``
     (an unexpected exception, whose cause may be the submission) a bounded number of times (autograde.MAX_FAULTS).
@@ -46,7 +47,7 @@ def run_submission(assignment: str, student: str, submitted: bytes) -> dict:
             nb, notes = sanitize.rebuild(path, release)
         resources = {"nbgrader": {"assignment": assignment, "student": student, "notebook": release.stem},
                      "metadata": {"path": str(release.parent)}}
-        nb, resources = SandboxedExecute(config=config()).preprocess(sanitize.with_notes(nb, notes), resources)
+        nb, resources = execute(config=config()).preprocess(sanitize.with_notes(nb, notes), resources)
         state = resources[VERDICTS]
         return {"notebook": nbformat.writes(nb), "notes": notes, "mode": state["mode"], "stopped": state["stopped"],
                 "verdicts": {k: list(v) for k, v in state["verdicts"].items()}}

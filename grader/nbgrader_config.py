@@ -35,6 +35,8 @@ c.Exchange.assignment_dir = str(ROOT / "work")
 # collect trusts nothing in the inbound, feedback is released student by student, skipping broken submissions.
 c.ExchangeFactory.collect = "grader.delivery.exchange.Collect"
 c.ExchangeFactory.release_feedback = "grader.delivery.exchange.ReleaseFeedback"
+# Feedback made from the formgrader too: formulas in MathML, no script (grader/grading/feedback.py).
+c.GenerateFeedback.exporter_class = "grader.grading.feedback.FeedbackExporter"
 
 # Training cells need far more than nbgrader's default 30 s per cell.
 c.Execute.timeout = 1800

@@ -71,9 +71,8 @@ def shared_env() -> Path:
     run(python, "-m", "venv", "--clear", str(ENV))
     pip = [str(ENV / "bin" / "python"), "-m", "pip", "install", "--quiet"]
     run(*pip, "-r", str(ROOT / "requirements.txt"))
-    run(*pip, "--no-deps", str(ROOT))  # a copy of attentionlab: nothing of this checkout is needed at run time
-    run(str(ENV / "bin" / "python"), "-m", "ipykernel", "install", "--sys-prefix", "--name", "attentionlab",
-        "--display-name", "Attention Lab", "--env", "TF_CPP_MIN_LOG_LEVEL", "3")
+    # a copy of attentionlab, with its kernelspec (the quiet kernel): nothing of this checkout is needed at run time
+    run(*pip, "--no-deps", str(ROOT))
     stamp.write_text(pins.hexdigest())
     return ENV
 

@@ -1,7 +1,6 @@
 """Execute notebooks top to bottom with nbclient; any error fails. Progress goes to stderr as plain lines."""
 from __future__ import annotations
 
-import re
 import sys
 import time
 from pathlib import Path
@@ -10,11 +9,10 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from grader.course import KERNEL, ROOT, config
+from grader.course import EPOCH, KERNEL, ROOT, config
 from grader.grading.kernel import QuietKernelManager
 
 SLOW_CELL = 2.0  # seconds: cells that take longer get a progress line
-EPOCH = re.compile(r"Epoch (\d+)/(\d+)")  # Keras' fit prints this as each epoch begins
 
 
 class Progress:

@@ -13,8 +13,7 @@ from pathlib import Path
 import nbformat
 from tqdm.auto import tqdm
 
-from grader.course import NOTEBOOKS, ROOT, assignments, notebook_of
-from grader.delivery.execute import EPOCH
+from grader.course import EPOCH, NOTEBOOKS, ROOT, assignments, notebook_of
 from grader.grading import sanitize
 from grader.grading.autograde import Result, failure_messages
 from grader.grading.preprocessors import SandboxedExecute, heading, is_test

@@ -3,8 +3,9 @@
 IBM Model 2 (NLTK's, trained on the training split, English -> Spanish) links each Spanish word of a held-out pair to
 one English word or to none. A translator is then given the pair's reference translation (teacher forcing), and each
 linked Spanish word's row of attention weights is compared with its link: is the strongest weight on the linked English
-word (strict), within one position of it (±1), and how much weight does that word get (mass)? Attention that ignores
-the words (:func:`content_blind`) gets the same three figures on the same words, for comparison.
+word (strict), within one position of it (±1), on a later word (ahead), and how much weight does the linked word get
+(mass)? Attention that ignores the words (:func:`content_blind`) gets the same figures on the same words, for
+comparison.
 """
 from __future__ import annotations
 

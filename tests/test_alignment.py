@@ -105,3 +105,18 @@ def test_content_blind_attention_on_the_validation_split(corpus):
     uniform = found["uniform"]
     assert uniform["strict"] == uniform["near"] == uniform["ahead"] == 0.0 and 0.1 < uniform["mass"] < 0.2
     assert len({f["words"] for f in found.values()}) == 1 and found["uniform"]["words"] > 3000
+
+
+@pytest.mark.parametrize("shift", [-2, -1, 0, 1, 2])
+def test_no_diagonal_and_no_random_attention_comes_near_the_homeworks_bar(corpus, shift):
+    """The bar of notebook 5 (baseline.ALIGNMENT_BAR) against attention that does not read the words: a diagonal at any
+    offset, or weights drawn at random, on the test split the grader uses."""
+    from attentionlab import baseline
+
+    pairs = corpus.test
+    links = alignment.aligner().word_links(pairs)
+    shapes = [(len(es.split()) + 1, len(en.split())) for en, es in pairs]
+    rng = np.random.default_rng(shift + 2)
+    for weights in ([alignment.diagonal(*s, shift=shift) for s in shapes],
+                    [rng.dirichlet(np.ones(S), size=T) for T, S in shapes]):
+        assert alignment.agreement(links, weights)["strict"] <= baseline.ALIGNMENT_BAR - 0.08

@@ -3,11 +3,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-import numpy as np
 from sacrebleu.metrics import BLEU
 from sacrebleu.significance import PairedTest
 
-from attentionlab.data import NAMES, word_count
+from attentionlab.data import word_count
 
 
 # What the text went through before BLEU: sacreBLEU's signature cannot say it, so it is stated next to it.
@@ -65,31 +64,3 @@ def bleu_by_length(sources, hypotheses, references, edges=(4, 6, 8, 11)) -> dict
             buckets[f"{lo}-{hi - 1}"] = corpus_bleu([hypotheses[i] for i in idx], [references[i] for i in idx]).score
     return buckets
 
-
-
-
-
-def copied_words(sources, hypotheses) -> list[tuple[int, int, int]]:
-    """(sentence, target position, source position) of each name or number copied once from source to translation."""
-    found = []
-    for i, (source, hypothesis) in enumerate(zip(sources, hypotheses)):
-        src, hyp = source.split(), hypothesis.split()
-        for word in sorted(set(src) & set(hyp)):
-            if (word in NAMES or word.isdigit()) and src.count(word) == hyp.count(word) == 1:
-                found.append((i, hyp.index(word), src.index(word)))
-    return found
-
-
-def alignment(sources, hypotheses, attention) -> dict:
-    """How often a copied name or number that moved puts its strongest weight on its own source word.
-
-    Only words whose position in the translation differs from their position in the source count, so
-    attention that follows position alone (a diagonal) cannot score; a hit needs a strict maximum, so
-    uniform weights cannot either. ``attention[i]`` is (target × source).
-    """
-    moved = [(i, t, j) for i, t, j in copied_words(sources, hypotheses) if t != j]
-    hits = 0
-    for i, t, j in moved:
-        row = np.asarray(attention[i])[t] if t < len(attention[i]) else np.zeros(1)
-        hits += int(j < len(row) and row[j] > np.max(np.delete(row, j), initial=-np.inf))
-    return {"hits": hits, "total": len(moved), "fraction": hits / len(moved) if moved else 0.0}

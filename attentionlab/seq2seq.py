@@ -131,6 +131,23 @@ class Seq2Seq(keras.Model):
                           for i, s in enumerate(chunk)]
         return (texts, attention) if return_attention else texts
 
+    def forced_attention(self, pairs, batch_size: int = 512):
+        """Each (english, spanish) pair's attention when the decoder is given the reference (teacher forcing):
+        (words + end × source) weights, row t where the step that writes reference word t looks. None without
+        attention. An alignment is measured on the reference, whatever the model would write itself."""
+        found = []
+        for start in range(0, len(pairs), batch_size):
+            chunk = list(pairs[start:start + batch_size])
+            source = pad([self.src_vocab.encode(english) for english, _ in chunk])
+            target = pad([self.tgt_vocab.encode(spanish, start_end=True)[:-1] for _, spanish in chunk])
+            outputs, state, mask = self.encoder(source)
+            _, _, weights = self.decoder(target, outputs, mask, state)
+            if weights is None:
+                return None
+            weights = ops.convert_to_numpy(weights)
+            found += [weights[i, :len(es.split()) + 1, :len(en.split())] for i, (en, es) in enumerate(chunk)]
+        return found
+
 
 class EpochTimer(keras.callbacks.Callback):
     """Wall-clock seconds of every epoch, in ``self.seconds``."""

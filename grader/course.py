@@ -28,6 +28,7 @@ THREADS = "ATTENTIONLAB_THREADS"  # CPU threads one graded kernel may use (unset
 HUB_ENV, HUB_STATE = "ATTENTIONLAB_HUB_ENV", "ATTENTIONLAB_HUB_STATE"  # the hub's Python, its database and exchange
 HUB_PASSWORD, HUB_URL = "ATTENTIONLAB_HUB_PASSWORD", "ATTENTIONLAB_HUB_URL"
 NEEDS_DATA = ("04_seq2seq", "05_cross_attention", "06_transformer_lm")  # their kernels read the corpus
+MEASURES_ALIGNMENT = ("05_cross_attention",)  # its kernel compares attention with IBM Model 2's word alignment
 
 
 @dataclass(frozen=True)
@@ -76,17 +77,22 @@ def limits_for(assignment: str) -> Limits:
 
 
 def data_for(assignment: str) -> list[Path]:
-    """The corpus without its test split, and its parsed subset, for assignments that need it (DataError if the
-    corpus is unavailable). Graded kernels train and validate as the notebooks do; the test translations stay with
-    the grader. The subset is parsed here once, not in every kernel.
+    """The corpus without its test split, its parsed subset and, for notebook 5, its word alignment model, for
+    assignments that need them (DataError if the corpus is unavailable). Graded kernels train and validate as the
+    notebooks do; the test translations stay with the grader. The subset is parsed and the alignment trained here
+    once, not in every kernel.
     """
-    from attentionlab import data
+    from attentionlab import alignment, data
 
     if assignment not in NEEDS_DATA:
         return []
     held_out = data.held_out_copy(data.fetch(), data.cache_dir())
-    data.parsed(held_out)
-    return [held_out, data.parsed_file(held_out)]
+    train = data.parsed(held_out).train
+    files = [held_out, data.parsed_file(held_out)]
+    if assignment in MEASURES_ALIGNMENT:  # the word alignment of its training split, trained here once
+        alignment.aligner(train)
+        files += [path for path in [alignment.cache_file(train)] if path.is_file()]
+    return files
 
 
 def config(**overrides):

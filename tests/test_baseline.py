@@ -39,15 +39,19 @@ def test_every_calibrated_seed_clears_the_gate_widely():
         assert min(gains) >= 2 * baseline.MARGIN, f"seed {seed}: attention gains {gains}"
 
 
-def test_the_reference_model_aligns_on_every_calibrated_seed_and_bahdanaus_and_position_alone_do_not():
-    """Notebook 5's decision (grader.catalogue.mistakes.TRAINED_MISTAKES): only Luong's model clears the alignment bar."""
-    from grader.hidden.cross_attention import ALIGNMENT_BAR
-
-    for seed, models in baseline.load()["seeds"].items():
-        moved = models["Luong"]["alignment"]
-        assert moved["total"] >= 40 and moved["fraction"] >= ALIGNMENT_BAR + 0.1, f"seed {seed}: {moved}"
-        assert models["Bahdanau"]["alignment"]["fraction"] <= ALIGNMENT_BAR - 0.1, f"seed {seed}: {models['Bahdanau']}"
-        assert models["no attention"]["alignment"]["fraction"] == 0.0  # no weights at all: no strict maximum
+def test_the_alignment_bar_passes_luongs_model_on_every_seed_and_fails_bahdanaus_and_position_alone():
+    """Notebook 5's decision (grader.catalogue.mistakes.TRAINED_MISTAKES): on the test split, as the grader measures,
+    only Luong's model clears the bar, and each verdict by a clear margin; attention that ignores the words (the best
+    of which is the diagonal) stays far below it."""
+    record = baseline.load()
+    bar = baseline.ALIGNMENT_BAR
+    for seed, models in record["seeds"].items():
+        assert models["no attention"]["alignment"] is None  # no attention, nothing to measure
+        luong, bahdanau = (models[name]["alignment"] for name in ("Luong", "Bahdanau"))
+        assert luong["words"] > 3000 and luong["strict"] >= bar + 0.05, f"seed {seed}: {luong}"
+        assert bahdanau["strict"] <= bar - 0.05, f"seed {seed}: {bahdanau}"
+    for split, blind in record["content_blind"].items():
+        assert max(f["strict"] for f in blind.values()) <= bar - 0.08, (split, blind)
 
 
 def test_benchmark_rows():

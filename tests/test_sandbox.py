@@ -49,7 +49,7 @@ def test_graded_kernels_read_the_subset_the_grader_parsed(tmp_path, monkeypatch)
     from grader.course import data_for
 
     monkeypatch.setenv(ENV_CACHE, str(tmp_path))  # the grader's cache folder, wherever it is
-    held_out, kept = data_for("05_cross_attention")
+    held_out, kept, *_ = data_for("05_cross_attention")
     assert kept.parent == tmp_path
     out = run("from attentionlab import data\n"
               "def no_parsing(path):\n    raise AssertionError('parsed again in the kernel')\n"

@@ -59,7 +59,7 @@ QUESTIONS: dict[str, dict[str, str]] = {
     NB3: {"q_causal": "2, 3, 4 and 5", "q_pairs": "55", "q_trap": "silently dropped"},
     NB4: {"q_state_size": "192", "q_bottleneck": "long sentences gain more"},
     NB5: {"q_scaling": "additive about the same", "q_step_by_step": "no longer depend on the attention",
-          "q_position": "never sits at the position", "q_choice": "luong's model, and not bahdanau's"},
+          "q_position": "mostly keep the same word order", "q_choice": "luong's model, and not bahdanau's"},
     NB6: {"q_uniform": "log(len(vocab))", "q_pre_ln": "normalises x even"},
     NB7: {"q_flash": "one block holds all", "q_kv_memory": "2147483648", "q_kv_memory_gqa": "536870912"},
 }

@@ -5,28 +5,23 @@ declaration and holds the layer to it, score by score. Question 4's answer is ju
 figures (``results``), read through the kernel.
 
 The layers are checked against NumPy on the student's own weights, read back from the kernel, with inputs drawn
-anew for every grading run (tests/test_hidden.py checks that NumPy against Keras' attention layers). BLEU and the
-alignment score the grader's own greedy decoding of the handed-in model's weights (grader.hidden.forward), and count
-only when the notebook's ``translate`` gives the same translations on a sample drawn anew for every run: what a
-notebook reports about its model never counts.
+anew for every grading run (tests/test_hidden.py checks that NumPy against Keras' attention layers). BLEU scores the
+grader's own greedy decoding of the handed-in model's weights (grader.hidden.forward), the alignment the attention of
+those weights given the test split's references; both count only when the notebook's ``translate`` gives the same
+translations on a sample drawn anew for every run: what a notebook reports about its model never counts.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from attentionlab import baseline, checks, metrics
+from attentionlab import alignment as word_alignment, baseline, checks, metrics
 from grader.hidden import SetupError, fresh, hidden_check, questions, seq2seq
 from grader.hidden.forward import lstm_step as _lstm_step
 from grader.hidden.remote import StudentError
 from grader.hidden.numpy_attention import reference_softmax as _softmax
 from grader.hidden.seq2seq import to_numpy as _np
 
-# Share of the moved copied words whose strongest weight is on their own source word. Attention that ignores the
-# words scores at most 0.45 on the test split (a diagonal shifted by one, tests/test_metrics.py); the reference
-# (Luong) 0.93-0.97 on seeds 0-2, Bahdanau's model, which often looks one word ahead, 0.44-0.54
-# (attentionlab/baseline.json).
-ALIGNMENT_BAR = 0.75
-MIN_MOVED = 30  # fewer moved copies than this: the model does not translate yet
+ALIGNMENT_BAR = baseline.ALIGNMENT_BAR
 NOT_THE_MODEL = ("Your `translate` does not give the translations that the grader computes from your model's weights, "
                  "and the grader scores only the model you trained. Keep the line of section 9 that takes `translate` "
                  "from the model you chose. If you did, your attention layer or your decoder differs from the "
@@ -279,25 +274,30 @@ def bleu_gate(translate, models, choice):
             f"needed {needed:.1f}.")
 
 
-def judge_alignment(sources, texts, attention) -> str:
-    """Enough moved copied words, and enough of them with their strongest weight on their own source word."""
-    moved = metrics.alignment(sources, texts, attention)
-    if moved["total"] < MIN_MOVED:
-        checks.fail(f"Only {moved['total']} copied names and numbers moved in your translations: too few to judge "
-                    "the alignment. Check that your model translates (BLEU above) and look at its loss curves.")
-    if moved["fraction"] < ALIGNMENT_BAR:
-        checks.fail(f"{moved['fraction']:.0%} of the moved copied words get their strongest weight on their own "
-                    f"source word; {ALIGNMENT_BAR:.0%} are needed. Look at your model's heatmap: does the step that "
-                    "writes a copied word look at it, or at a neighbour, or at the same position whatever the words? "
-                    "Then compare the figures of both models in sections 6 and 8 before you decide (section 9).")
-    return f"Alignment: {moved['hits']} of {moved['total']} moved copied words ({moved['fraction']:.0%})."
+def judge_alignment(pairs, attention, train) -> str:
+    """Strict agreement of the teacher-forced ``attention`` of ``pairs`` with IBM Model 2's alignment (trained on
+    ``train``) at least ALIGNMENT_BAR."""
+    try:
+        links = word_alignment.aligner(train).word_links(pairs)
+    except ImportError as exc:
+        raise SetupError(f"the word alignment cannot be trained: {exc}") from None
+    found = word_alignment.agreement(links, attention)
+    diagonal = word_alignment.agreement(links, word_alignment.content_blind(pairs)["diagonal"])
+    if found["strict"] < ALIGNMENT_BAR:
+        checks.fail(f"{found['strict']:.0%} of the linked words of the test split get their strongest weight on their "
+                    f"linked English word; {ALIGNMENT_BAR:.0%} are needed, and position alone (the diagonal) gets "
+                    f"{diagonal['strict']:.0%}. Look at your model's heatmap: does the step that writes a word look at "
+                    "its English word, at a neighbour, or along the diagonal whatever the words? Then compare the "
+                    "figures of both models in sections 6 and 8 before you decide (section 9).")
+    return (f"Alignment: {found['strict']:.0%} of {found['words']} linked words (strict), {found['near']:.0%} within "
+            f"one word, mean weight {found['mass']:.2f}; the diagonal: {diagonal['strict']:.0%}.")
 
 
 @hidden_check("test_alignment", "translate", "models", "choice")
 def alignment(translate, models, choice):
-    """The grader's own translations and attention weights: moved copied words weigh most on their source word."""
-    sources, texts, attention, _ = seq2seq.grader_translations(*handed_in(translate, models, choice))
-    return judge_alignment(sources, texts, attention)
+    """The handed-in model's own attention, given the test split's references, agrees with the word alignment."""
+    reading, vocabs, found = handed_in(translate, models, choice)
+    return judge_alignment(found.test, reading.forced_attention(found.test, *vocabs), found.train)
 
 
 @hidden_check("test_q_scaling", "answer_scaling")
@@ -320,10 +320,11 @@ def q_step_by_step(answer):
 
 @hidden_check("test_q_position", "answer_position")
 def q_position(answer):
-    """A moved word is written at a target position t different from its source position j; the diagonal's step t
-    looks at source word t, never at j."""
-    questions.choice(answer, "d", "Reread section 8: which words does the measure count, and where does the step "
-                                  "that writes one of them look, if it follows the diagonal?")
+    """English and Spanish keep most of their word order in these short sentences: the word at the same relative
+    position is often the linked one, so position alone agrees with the alignment for more than half the words."""
+    questions.choice(answer, "a", "Reread section 8: which attention is the diagonal, and what does it need for a "
+                                  "hit? Then compare the order of the words in a few English sentences and their "
+                                  "Spanish translations.")
 
 
 # A printed figure this close to a bar may be read on either side of it: BLEU is printed with one decimal, the
@@ -335,10 +336,9 @@ LETTERS = {(True, True): "a", (True, False): "b", (False, True): "c", (False, Fa
 def clears(figures: dict, baseline_bleu: float) -> set[bool]:
     """Whether one model's validation figures clear both criteria: {True}, {False}, or both when a figure is within
     printing precision of its bar."""
-    bleu, fraction = figures["bleu"] - baseline_bleu, figures["alignment"]["fraction"]
+    bleu, strict = figures["bleu"] - baseline_bleu, figures["alignment"]["strict"]
     bleu_ok = {bleu >= baseline.MARGIN} | ({True, False} if abs(bleu - baseline.MARGIN) <= BLEU_SLACK else set())
-    aligned = {fraction >= ALIGNMENT_BAR} | (
-        {True, False} if abs(fraction - ALIGNMENT_BAR) <= ALIGNMENT_SLACK else set())
+    aligned = {strict >= ALIGNMENT_BAR} | ({True, False} if abs(strict - ALIGNMENT_BAR) <= ALIGNMENT_SLACK else set())
     return {b and a for b in bleu_ok for a in aligned}
 
 
@@ -363,6 +363,6 @@ def q_choice(answer, results):
         checks.fail("`results` does not hold the figures of section 6 for both models: run sections 5 to 8 again, "
                     "without changing `results`, then answer.")
     if value.strip().lower() not in options:
-        checks.fail(f"{answer} = {value!r} does not match your own figures. Reread sections 6 and 8: for each model, compare its validation "
-                    f"BLEU with the baseline's ({baseline_bleu:.1f}) plus {baseline.MARGIN:g}, and its share of "
-                    f"moved copied words with {ALIGNMENT_BAR:.0%}.")
+        checks.fail(f"{answer} = {value!r} does not match your own figures. Reread sections 6 and 8: for each model, "
+                    f"compare its validation BLEU with the baseline's ({baseline_bleu:.1f}) plus {baseline.MARGIN:g}, "
+                    f"and its strict agreement with the word alignment with {ALIGNMENT_BAR:.0%}.")

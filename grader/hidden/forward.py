@@ -1,9 +1,10 @@
 """Notebooks 4 and 5's models run by the grader: greedy decoding in NumPy on the weights of the handed-in model.
 
-BLEU and the alignment score these translations, never what a notebook's ``translate`` reports, so only a trained
-model can pass them. The layout of the weights is that of ``Seq2Seq.get_weights()`` for the models the notebooks
-build: notebook 4's ("no attention"), notebook 5's ``attention_model("Luong")`` and ``attention_model("Bahdanau")``;
-tests/test_hidden.py checks the decoding against Keras' ``Seq2Seq.translate``.
+BLEU scores these translations, and the alignment these weights' attention given the reference translations (teacher
+forcing), never what a notebook's ``translate`` reports, so only a trained model can pass them. The layout of the
+weights is that of ``Seq2Seq.get_weights()`` for the models the notebooks build: notebook 4's ("no attention"),
+notebook 5's ``attention_model("Luong")`` and ``attention_model("Bahdanau")``; tests/test_hidden.py checks the decoding
+against Keras' ``Seq2Seq.translate`` and the teacher-forced attention against ``Seq2Seq.forced_attention``.
 """
 from __future__ import annotations
 
@@ -117,6 +118,24 @@ class Model:
             if np.all(np.any(np.stack(tokens, 1) == END_ID, axis=1)):
                 break
         return np.stack(tokens, 1), np.stack(weights, 1), np.stack(gaps, 1)
+
+    def forced(self, ids, target_in):
+        """Attention weights (B, T, S) when the decoder is fed ``target_in`` (teacher forcing), not its own words."""
+        keys, state, mask = self.encode(ids)
+        projected = keys @ self.weights[10] if self.name == "Bahdanau" else None
+        weights = []
+        for t in range(target_in.shape[1]):
+            _, state, w = self.step(target_in[:, t], keys, mask, state, projected)
+            weights.append(w)
+        return np.stack(weights, 1)
+
+    def forced_attention(self, pairs, src_vocab: Vocab, tgt_vocab: Vocab):
+        """Seq2Seq.forced_attention in NumPy: each (english, spanish) pair's (words + end × source) weights when the
+        decoder is given the reference."""
+        ids = pad([src_vocab.encode(english) for english, _ in pairs])
+        target = pad([tgt_vocab.encode(spanish, start_end=True)[:-1] for _, spanish in pairs])
+        weights = self.forced(ids, target)
+        return [w[:len(es.split()) + 1, :len(en.split())] for w, (en, es) in zip(weights, pairs)]
 
     def translate(self, sources, src_vocab: Vocab, tgt_vocab: Vocab, max_len: int = MAX_LEN):
         """(texts, attention (target × source) of each, smallest gap between the two best logits of each)."""

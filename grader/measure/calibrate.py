@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from attentionlab import baseline, data, metrics, report
+from attentionlab import alignment, baseline, data, metrics, report
 from grader.course import notebook_of
 from grader.delivery.execute import execute
 
@@ -34,11 +34,23 @@ def run_notebook(assignment: str, seed: int) -> tuple[dict, float]:
         return json.loads(record.read_text()), time.perf_counter() - start
 
 
+def _agreement(figures: dict | None) -> str:
+    if figures is None:
+        return "no attention"
+    return (f"alignment {figures['strict']:.0%} strict, {figures['near']:.0%} ±1, {figures['ahead']:.0%} ahead, "
+            f"mass {figures['mass']:.2f} ({figures['words']} words)")
+
+
 def _line(name: str, figures: dict) -> str:
-    moved = figures["alignment"]
-    return (f"{name}: test BLEU {figures['bleu']:.1f} (validation {figures['val']['bleu']:.1f}), alignment "
-            f"{moved['fraction']:.0%} of {moved['total']}, best epoch {figures['best_epoch']} of "
-            f"{len(figures['val_loss'])}, trained in {figures['train_seconds']:.0f} s")
+    return (f"{name}: test BLEU {figures['bleu']:.1f} (validation {figures['val']['bleu']:.1f}), "
+            f"{_agreement(figures['alignment'])}, {figures['showcase']['translation']!r}, best epoch "
+            f"{figures['best_epoch']} of {len(figures['val_loss'])}, trained in {figures['train_seconds']:.0f} s")
+
+
+def content_blind() -> dict:
+    """{split: {content-blind attention: its agreement with the word alignment}}: what position alone scores."""
+    corpus = data.load_corpus()
+    return {split: alignment.blind_figures(getattr(corpus, split)) for split in ("val", "test")}
 
 
 def with_intervals(models: dict) -> dict:
@@ -60,7 +72,11 @@ def calibrate(seeds=(0, 1, 2), log=print) -> dict:
         if record is None:
             record = {"bleu": base["bleu"], "seed": seed, "signature": base["signature"],
                       "bleu_by_length": base["bleu_by_length"], "val": base["val"], "margin": baseline.MARGIN,
-                      "environment": baseline.environment(), "seeds": {}, "notebook_seconds": {}}
+                      "environment": baseline.environment(), "content_blind": content_blind(), "seeds": {},
+                      "notebook_seconds": {}}
+            for split, found in record["content_blind"].items():
+                log(f"        content-blind ({split}): " +
+                    "; ".join(f"{name}: {_agreement(f)}" for name, f in found.items()))
             baseline.PATH.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n")
         nb5, nb5_seconds = run_notebook(NB5, seed)
         log("        " + "; ".join(_line(name, figures) for name, figures in nb5.items()) +

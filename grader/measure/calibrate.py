@@ -97,12 +97,14 @@ def calibrate_synthetic(seeds=(0, 1, 2), log=print, path: Path = synthetic.PATH)
     seed (``python -m grader calibrate --synthetic-only`` runs this step alone)."""
     decoder = reference_luong_decoder()
     os.environ[seq2seq.QUIET] = "1"
-    record = {"config": synthetic.config(), "environment": baseline.environment()["packages"], "seeds": {}}
+    record = {"config": synthetic.config(), "environment": baseline.environment()["packages"], "seeds": {},
+              "load_average": {}}  # the machine's, after each seed: the training times depend on it
     for seed in seeds:
         _, figures = synthetic.experiment(decoder, seed)
-        record["seeds"][str(seed)] = figures
+        record["seeds"][str(seed)], record["load_average"][str(seed)] = figures, os.getloadavg()[0]
         path.write_text(json.dumps(record, indent=2) + "\n")
         log(f"seed {seed}, controlled experiment: " + "; ".join(
             f"{name} " + " ".join(f"{group} {value:.0%}" for group, value in found["accuracy"].items()) +
-            f" (trained in {found['train_seconds']:.0f} s)" for name, found in figures.items()))
+            f" (trained in {found['train_seconds']:.0f} s)" for name, found in figures.items()) +
+            f"; load average {record['load_average'][str(seed)]:.1f} on {os.cpu_count()} cores")
     return record

@@ -39,7 +39,7 @@ ANSWER_CODE: dict[str, dict[str, tuple[str, ...]]] = {
           "choose": ('choice = "Luong"', 'choice = "Bahdanau"', "hand in Luong", "hand in Bahdanau",
                      "whose attention follows the words"),
           "own_sentences": ("Mary lives in a big house.", "Tom has two cats and a dog."),
-          "own_reading": ("np.argmax(w[row])", "sentence.split()[int(", "translation.split()[row]",
+          "own_reading": ("np.argmax(w[row])", "sentence.split()[int(", "(translation.split() + [text.END])[row]",
                           "len(translation.split()) - 2")},
     NB6: {"positional_encoding": ("// 2", "% 2 ==", "np.where("),
           "decoder_block": ("use_causal_mask=True", "self.attention(h, h", "self.ffn(self.norm2(x))"),

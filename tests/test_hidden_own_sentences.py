@@ -67,24 +67,38 @@ def test_own_sentences_that_the_models_cannot_read_are_refused_with_the_reason(s
     assert not passed and message in found, found
 
 
-@pytest.fixture(scope="module")
-def luong(nb5):  # noqa: F811
-    """An untrained Luong model (small, random weights that decode peaked) on the course's vocabularies."""
+W = 8  # the index of the general score's matrix W in Luong's weights (grader.hidden.forward.shapes)
+
+
+def luong_model(nb5, scale=4.0):  # noqa: F811
+    """An untrained Luong model on the course's vocabularies (small, random weights), its score's matrix W multiplied
+    by ``scale``: at 4, rows of its maps have a clear strongest weight (2-5 times the even weight); at 0 they are even."""
     from attentionlab import text
     from grader.hidden import seq2seq
 
     corpus = seq2seq.corpus()
     vocabs = text.Vocab(en for en, _ in corpus.train), text.Vocab(es for _, es in corpus.train)
-    return seq2seq_model(nb5["reference"], "Luong", *vocabs, embedding_dim=4, units=8, seed=3)
+    model = seq2seq_model(nb5["reference"], "Luong", *vocabs, embedding_dim=4, units=8, seed=2)
+    weights = model.get_weights()
+    weights[W] = weights[W] * scale
+    model.set_weights(weights)
+    return model
+
+
+@pytest.fixture(scope="module")
+def luong(nb5):  # noqa: F811
+    return luong_model(nb5)
 
 
 def read_maps(model, sentences, pick):
-    """A reading of each sentence's map: the first word written and the English word that ``pick`` chooses in its row."""
+    """A reading of each sentence's map: the written word whose row is the most peaked, and the English word that
+    ``pick`` chooses in that row."""
     from attentionlab import data
 
     own = [data.normalise(s) for s in sentences]
     texts, weights = model.translate(own, return_attention=True)
-    return [(t.split()[0], s.split()[int(pick(w[0]))]) for s, t, w in zip(own, texts, weights)]
+    rows = [int(np.argmax(w[:len(t.split())].max(axis=1))) for t, w in zip(texts, weights)]
+    return [(t.split()[r], s.split()[int(pick(w[r]))]) for s, t, w, r in zip(own, texts, weights, rows)]
 
 
 def reading_verdict(model, readings, sentences=KNOWN):
@@ -143,3 +157,13 @@ def test_a_reading_is_judged_on_the_model_not_on_what_the_notebook_shows(luong):
 
     passed, message = reading_verdict(Shown(), readings)
     assert not passed and "does not give the translations that the grader computes" in message
+
+
+def test_a_map_without_a_strongest_weight_cannot_be_read(nb5):  # noqa: F811
+    """With the general score's matrix W at zero, every row is even, as an untrained model's: no reading passes, and
+    the message says why."""
+    even = luong_model(nb5, scale=0.0)
+    texts, maps = even.translate([s.lower() for s in KNOWN], return_attention=True)
+    assert all(np.allclose(m, 1 / m.shape[1]) for m in maps) and all(texts)
+    passed, message = reading_verdict(even, read_maps(even, KNOWN, np.argmax))
+    assert not passed and "spreads its weight almost evenly" in message

@@ -378,6 +378,9 @@ LENGTH_GAP, LENGTH_SLACK = 10.0, 0.5
 SUBSET = data.Subset()  # the corpus' sentences: their lengths are those the student's sentences must have
 # A weight this close to the largest of its row may be read as the largest: the two cells look alike in the map.
 READ_SLACK = 0.01
+# A row whose largest weight is below EVEN times the even weight 1/S has no strongest weight to read (an untrained
+# model's rows are even to 1e-5; a trained model's rows of words are far above: 0.4-0.9 on sentences of 6-8 words).
+EVEN = 1.5
 MY_MODEL = "Luong"  # the model whose maps section 8's exercise reads
 
 
@@ -481,6 +484,12 @@ def own_reading(my_sentences, my_readings, models):
         if not columns:
             checks.fail(f"{english!r} is not a word of your sentence {number}, {sentence!r}: the columns of its map "
                         "are its words.")
+        rows = [t for t in rows if weights[t].max() >= EVEN / weights.shape[1]]
+        if not rows:
+            checks.fail(f"In the map of your sentence {number}, the row of {written!r} spreads its weight almost "
+                        f"evenly (even weight {1 / weights.shape[1]:.2f}): it has no strongest weight to read. Choose "
+                        "a word whose row has one bright cell. If every row is even, your model has not learned yet: "
+                        "look at its loss curves (section 5).")
         if not any(weights[t, j] >= weights[t].max() - READ_SLACK for t in rows for j in columns):
             checks.fail(f"In the map of your sentence {number}, the row of {written!r} does not put its strongest "
                         f"weight on {english!r}. Find the row of {written!r}, then the brightest cell along it: its "

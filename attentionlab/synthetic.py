@@ -27,7 +27,8 @@ NAMES = ("no attention", "attention")
 
 @dataclass(frozen=True)
 class Setup:
-    """The task and the models: small enough that both models train in one to two minutes on two CPU cores."""
+    """The task and the models: small enough that both models train in up to two minutes on two CPU cores (about 40 s
+    when nothing else runs)."""
 
     symbols: str = string.ascii_lowercase[:12]  # the task's "words": 12 letters, drawn at random
     shortest: int = 5  # sequence lengths, in symbols, drawn uniformly between these two

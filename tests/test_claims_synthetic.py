@@ -71,11 +71,12 @@ def test_the_notebook_describes_the_setup_of_the_experiment():
     assert tuple(map(int, groups)) == (*setup.groups[0], *setup.groups[-1])
 
 
-def test_the_experiment_trains_in_one_to_two_minutes():
-    """Both models of one seed, as the notebook says, on this two-core machine (shared: the record keeps its load)."""
-    assert "which trains both models (**one to two minutes**)" in " ".join(text().split())
+def test_the_experiment_trains_in_up_to_two_minutes():
+    """Both models of one seed, as the notebook says, on this two-core machine: about 40 s when it is quiet, up to two
+    minutes when other work shares it (the record keeps the load average of each seed)."""
+    assert "which trains both models (**up to two minutes**)" in " ".join(text().split())
     seconds = [sum(m["train_seconds"] for m in found.values()) for found in record()["seeds"].values()]
-    assert 30 <= statistics.mean(seconds) <= 120, (seconds, record()["load_average"])
+    assert statistics.mean(seconds) <= 120, (seconds, record()["load_average"])
 
 
 def test_the_model_without_attention_was_still_improving_at_its_last_epoch():

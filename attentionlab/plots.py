@@ -1,12 +1,17 @@
-"""Plots shared by the notebooks: attention heatmaps, the √d scaling demo, BLEU by length, loss curves, power laws."""
+"""Plots shared by the notebooks: attention heatmaps, the √d scaling demo, BLEU or accuracy by length, loss curves,
+power laws."""
 from __future__ import annotations
+
+import textwrap
 
 import matplotlib.pyplot as plt
 import numpy as np
 
+TITLE_WIDTH = 48  # characters per line of a heatmap's title: side-by-side maps of the notebooks' figures do not overlap
+
 
 def attention_heatmap(weights, source_tokens, target_tokens, ax=None, title=None):
-    """Heatmap of a (target × source) weight matrix with tokens on the axes."""
+    """Heatmap of a (target × source) weight matrix with tokens on the axes; a long title (a translation) is wrapped."""
     weights = np.asarray(weights)
     if ax is None:
         _, ax = plt.subplots(figsize=(0.5 * len(source_tokens) + 2, 0.45 * len(target_tokens) + 1.5))
@@ -16,7 +21,7 @@ def attention_heatmap(weights, source_tokens, target_tokens, ax=None, title=None
     ax.set_xlabel("attended to (keys)")
     ax.set_ylabel("attending (queries)")
     if title:
-        ax.set_title(title)
+        ax.set_title("\n".join(textwrap.fill(line, TITLE_WIDTH) for line in title.splitlines()), fontsize="medium")
     ax.figure.colorbar(image, ax=ax, fraction=0.046)
     return ax
 
@@ -53,6 +58,19 @@ def bleu_by_length(buckets: dict):
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     return fig
+
+
+def accuracy_by_length(accuracy: dict, ax=None):
+    """Lines of accuracy (%) against length group, one per model: {model name: {length group: share right}}."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3.8))
+    for name, groups in accuracy.items():
+        ax.plot(list(groups), [100 * v for v in groups.values()], "o-", label=name)
+    ax.set(xlabel="sequence length (symbols)", ylabel="symbols right (%)", ylim=(0, 102),
+           title="Accuracy by sequence length")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    return ax
 
 
 def loss_curves(runs: dict):

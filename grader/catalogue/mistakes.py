@@ -233,8 +233,11 @@ MISTAKES = [
 
 
 # The test cells that need a trained model: graded untrained, every submission fails them.
-NEEDS_TRAINING = {NB4: {"test_bleu"}, NB5: {"test_bleu_gate", "test_alignment", "test_q_choice"},
-                  NB6: {"test_perplexity"}}  # test_q_choice: its answer is read from the trained models' figures
+NEEDS_TRAINING = {NB4: {"test_bleu"}, NB5: {"test_bleu_gate", "test_alignment", "test_q_choice", "test_q_length",
+                                             "test_own_reading"},
+                  NB6: {"test_perplexity"}}
+# test_q_choice, test_q_length: answers read from the trained models' figures; test_own_reading: a map of an untrained
+# model has no word to read (it writes nothing, or nonsense with uniform weights)
 
 # Mistakes in the notebooks that train, graded without training (tests/test_fast_mistakes.py): each fails
 # its own cell, and the untrained model fails the NEEDS_TRAINING cells as the untrained reference does.
@@ -342,6 +345,12 @@ FAST_MISTAKES = [
     Mistake(NB6, "uniform-probability", "q_uniform", "np.log(len(vocab))", "1 / len(vocab)", ("test_q_uniform",),
             "Reread section 3"),
     Mistake(NB6, "post-ln-identity", "q_pre_ln", '"c"', '"a"', ("test_q_pre_ln",), "Reread section 2"),
+    # notebook 5, section 8: the student's own sentences; a word the models never saw fails both of their cells (the
+    # reading's hidden check names it; untrained, the reading's visible test fails first, on the empty map)
+    Mistake(NB5, "own-unknown-word", "own_sentences", "a big house.", "a big castle.",
+            ("test_own_sentences", "test_own_reading"), "is not in the source vocabulary", blind=("test_own_reading",)),
+    Mistake(NB5, "own-sentences-too-short", "own_sentences", '"Mary lives in a big house."', '"Mary lives here."',
+            ("test_own_sentences", "test_own_reading"), "punctuation not counted", blind=("test_own_reading",)),
 ]
 
 
@@ -417,6 +426,12 @@ TRAINED_MISTAKES = [
     # Question 4 is judged on the student's own figures: with the trained models, only Luong's clears both criteria.
     Mistake(NB5, "choice-figures-misread", "q_choice", 'answer_choice = "b"', 'answer_choice = "a"',
             ("test_q_choice",), "Reread sections 6 and 8"),
+    # The question of section 7 is judged on the student's own figures: with trained models, only "b" fits them.
+    Mistake(NB5, "length-figures-misread", "q_length", 'answer_length = "b"', 'answer_length = "a"',
+            ("test_q_length",), "Reread your figure of section 7"),
+    # The trained Luong model looks at one word at a time: the row's weakest cell is far from its strongest.
+    Mistake(NB5, "own-reading-weakest", "own_reading", "np.argmax(w[row])", "np.argmin(w[row])",
+            ("test_own_reading",), "does not put its strongest weight"),
 ]
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from attentionlab import alignment as word_alignment, baseline, checks, metrics
+from attentionlab import alignment as word_alignment, baseline, checks, data, metrics, text
 from grader.hidden import SetupError, fresh, hidden_check, questions, seq2seq
 from grader.hidden.forward import lstm_step as _lstm_step
 from grader.hidden.remote import StudentError
@@ -366,3 +366,132 @@ def q_choice(answer, results):
         checks.fail(f"{answer} = {value!r} does not match your own figures. Reread sections 6 and 8: for each model, "
                     f"compare its validation BLEU with the baseline's ({baseline_bleu:.1f}) plus {baseline.MARGIN:g}, "
                     f"and its strict agreement with the word alignment with {ALIGNMENT_BAR:.0%}.")
+
+
+# ---------------------------------------------------------------- section 7's controlled experiment, section 8's own
+# sentences (attentionlab.synthetic; the grader's own decoding of the trained Luong model)
+
+# The question of section 7 compares how much accuracy each model loses from the shortest length group to the longest.
+# "Far more" is at least LENGTH_GAP points more; a gap within LENGTH_SLACK of it may be read on either side (figures print
+# as whole %). On the record the gap is about 50 points on every seed (attentionlab/synthetic.json).
+LENGTH_GAP, LENGTH_SLACK = 10.0, 0.5
+SUBSET = data.Subset()  # the corpus' sentences: their lengths are those the student's sentences must have
+# A weight this close to the largest of its row may be read as the largest: the two cells look alike in the map.
+READ_SLACK = 0.01
+# A row whose largest weight is below EVEN times the even weight 1/S has no strongest weight to read (an untrained
+# model's rows are even to 1e-5; a trained model's rows of words are far above: 0.4-0.9 on sentences of 6-8 words).
+EVEN = 1.5
+MY_MODEL = "Luong"  # the model whose maps section 8's exercise reads
+
+
+def length_letters(figures: dict) -> set[str]:
+    """The options of the question of section 7 that the figures of synthetic.experiment support (all of them near a boundary)."""
+    groups = list(figures["attention"]["accuracy"])
+    drop = {name: 100 * (found["accuracy"][groups[0]] - found["accuracy"][groups[-1]])
+            for name, found in ((name, figures[name]) for name in ("no attention", "attention"))}
+    letters = set()
+    for gap in (drop["no attention"] - drop["attention"] + s for s in (-LENGTH_SLACK, 0.0, LENGTH_SLACK)):
+        letters.add("b" if gap >= LENGTH_GAP else "c" if gap <= -LENGTH_GAP else "a")
+    if all(d <= LENGTH_SLACK for d in drop.values()):
+        letters.add("d")
+    return letters
+
+
+@hidden_check("test_q_length", "answer_length", "reversal")
+def q_length(answer, reversal):
+    """The letter that the student's own figures of the controlled experiment give."""
+    value = questions.read(answer)
+    checks.one_letter(value, "abcd", str(answer))
+    try:
+        found = reversal.value()
+    except StudentError:
+        checks.fail("`reversal` is not defined: run the experiment of section 7 first, then answer.")
+    try:
+        options = length_letters(found)
+    except (TypeError, KeyError, IndexError, AttributeError):
+        checks.fail("`reversal` does not hold the figures of the experiment of section 7: run its cell again, without "
+                    "changing `reversal`, then answer.")
+    if value.strip().lower() not in options:
+        checks.fail(f"{answer} = {value!r} does not match your own figures. Reread your figure of section 7: how many "
+                    "points of accuracy does each model lose from the shortest sequences to the longest? Compare the "
+                    "two losses.")
+
+
+def source_words() -> set[str]:
+    """The words the translators know: those of the training split's English sentences (the notebook's src_vocab)."""
+    return set(text.Vocab(en for en, _ in seq2seq.corpus().train).tokens[4:])
+
+
+def own_sentences(my_sentences) -> list[str]:
+    """The student's two sentences, normalised as the corpus is, or a failure saying what to change."""
+    value = questions.read(my_sentences)
+    if not isinstance(value, (list, tuple)) or len(value) != 2 or not all(isinstance(s, str) for s in value):
+        checks.fail(f"my_sentences must be a list of two strings, your two English sentences, not {value!r}.")
+    sentences, known = [data.normalise(s) for s in value], source_words()
+    for sentence in sentences:
+        unknown = [word for word in sentence.split() if word not in known]
+        if unknown:
+            checks.fail(f"{unknown[0]!r} in {sentence!r} is not in the source vocabulary: the models have never seen "
+                        "it. Choose another word (`word in src_vocab.ids` tells whether they know it).")
+        if not SUBSET.length_ok(sentence):
+            checks.fail(f"{sentence!r} has {data.word_count(sentence)} words (punctuation not counted): write "
+                        f"sentences of {SUBSET.min_words} to {SUBSET.max_words} words, as the corpus has.")
+    if sentences[0] == sentences[1]:
+        checks.fail("Write two different sentences.")
+    return sentences
+
+
+@hidden_check("test_own_sentences", "my_sentences")
+def check_own_sentences(my_sentences):
+    """Two different sentences of 4 to 10 words, every word known to the models."""
+    own_sentences(my_sentences)
+
+
+def _readings(my_readings) -> list[tuple[str, str]]:
+    value = questions.read(my_readings)
+    pairs = isinstance(value, (list, tuple)) and len(value) == 2 and all(
+        isinstance(p, (list, tuple)) and len(p) == 2 and all(isinstance(w, str) for w in p) for p in value)
+    if not pairs:
+        checks.fail("my_readings must be a list of two pairs of strings, (a word the model wrote, an English word), "
+                    f"one pair for each of your sentences, in their order; not {value!r}.")
+    return [(written.strip().lower(), english.strip().lower()) for written, english in value]
+
+
+@hidden_check("test_own_reading", "my_sentences", "my_readings", "models")
+def own_reading(my_sentences, my_readings, models):
+    """Each pair: the row of the written word puts its strongest weight on the English word, in the attention weights
+    the grader computes from the weights of models["Luong"] (grader.hidden.forward), never in what the notebook shows."""
+    sentences, readings = own_sentences(my_sentences), _readings(my_readings)
+    found = models.value(handles=True)
+    model = found.get(MY_MODEL) if isinstance(found, dict) else None
+    fixes = ("Keep `models` as the training cell of section 5 makes it: the grader reads the weights of "
+             f"models[{MY_MODEL!r}] there.",
+             f"models[{MY_MODEL!r}] does not have the weights of the model attention_model({MY_MODEL!r}) builds on the "
+             "course's vocabularies, and the grader reads them in that layout. Build and train it with the notebook's "
+             "cells.",
+             f"models[{MY_MODEL!r}].translate does not give the translations that the grader computes from the model's "
+             "weights: make the tests of sections 1 to 3 pass first.")
+    reading, vocabs, _ = seq2seq.handed_in(lambda *args, **kwargs: model.translate(*args, **kwargs), model, MY_MODEL,
+                                           11, fixes)
+    texts, attention, _ = reading.translate(sentences, *vocabs)
+    for number, (sentence, written_text, weights, (written, english)) in enumerate(
+            zip(sentences, texts, attention, readings), 1):
+        rows = [t for t, word in enumerate(written_text.split()) if word == written]
+        if not rows:
+            checks.fail(f"{written!r} is not a word that the model wrote for your sentence {number} (it wrote "
+                        f"{written_text!r}): choose a row of that sentence's map, other than [end].")
+        columns = [j for j, word in enumerate(sentence.split()) if word == english]
+        if not columns:
+            checks.fail(f"{english!r} is not a word of your sentence {number}, {sentence!r}: the columns of its map "
+                        "are its words.")
+        rows = [t for t in rows if weights[t].max() >= EVEN / weights.shape[1]]
+        if not rows:
+            checks.fail(f"In the map of your sentence {number}, the row of {written!r} spreads its weight almost "
+                        f"evenly (even weight {1 / weights.shape[1]:.2f}): it has no strongest weight to read. Choose "
+                        "a word whose row has one bright cell. If every row is even, your model has not learned yet: "
+                        "look at its loss curves (section 5).")
+        if not any(weights[t, j] >= weights[t].max() - READ_SLACK for t in rows for j in columns):
+            checks.fail(f"In the map of your sentence {number}, the row of {written!r} does not put its strongest "
+                        f"weight on {english!r}. Find the row of {written!r}, then the brightest cell along it: its "
+                        "column is the English word. If two cells look alike, print that row of the weights.")
+    return "Your readings match the attention weights that the grader computes from your Luong model."

@@ -68,7 +68,7 @@ examples: install  ## autograde the bundled example submissions, two at a time, 
 demo: install  ## data, release, solutions, autograde the examples (two at a time), grade table
 	$(PY) -m grader demo --workers 2
 
-calibrate: install  ## retrain the no-attention baseline (seeds 0 1 2) and freeze it in attentionlab/baseline.json
+calibrate: install  ## rerun notebooks 4 and 5 on seeds 0 1 2 into attentionlab/baseline.json, the controlled experiment into synthetic.json
 	$(PY) -m grader calibrate --seeds 0 1 2
 
 benchmark: install  ## time per epoch, tokens/s and share of the matmul peak, per model (after calibrate)

@@ -258,7 +258,7 @@ def test_the_readme_states_how_long_the_training_notebooks_run():
     assert f"their check takes a few minutes (notebook 5 alone runs for {nb5})" in readme
 
 
-def test_the_readme_states_notebook_6s_training_time_as_the_notebook_does():
-    """Notebook 6 is not calibrated: the README says what the notebook's own text says."""
-    stated = claimed(r"\| `06_transformer_lm` \|[^|]*\| training: ([^|]+?) \|", prose("README.md"))[0]
-    assert stated in text_of("06_transformer_lm").replace("**", ""), stated
+def test_the_readme_states_no_time_for_notebook_6():
+    """Notebook 6 is not calibrated: the README gives no figure for its training."""
+    stated = claimed(r"\| `06_transformer_lm` \|[^|]*\| ([^|]+?) \|", prose("README.md"))[0]
+    assert not re.search(r"\d|minute|second", stated), stated

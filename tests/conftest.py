@@ -11,7 +11,7 @@ if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", 1)) > 1:  # test workers grad
     share_cores(int(os.environ["PYTEST_XDIST_WORKER_COUNT"]))
 PER_ASSIGNMENT = {"test_grading.py", "test_fast_mistakes.py"}  # their class gradings are cached per assignment
 SHARING = {"test_hub.py": "accounts", "test_exchange.py": "accounts",  # the hub's system accounts
-           "test_book.py": "book", "test_browser.py": "book"}  # book/notebooks/, the built book
+           "test_book.py": "book", "test_browser.py": "book"}  # book/_build/sources/, the built book
 
 
 def group_of(nodeid: str) -> str:
@@ -92,14 +92,14 @@ def grade_as_class(grading_dir):
 
 @pytest.fixture(scope="session")
 def built_book(tmp_path_factory):
-    """The walkthrough built into a temporary folder; returns (html folder, its assignments). Its notebooks: those
-    `make book` has executed already, and those that execute in seconds (a cold `make book` trains 4 and 5 for
-    15 minutes)."""
+    """The walkthrough built into a temporary folder (its sites html/en/ and html/es/); returns (html folder, its
+    assignments). Its notebooks: those `make book` has executed already in both languages, and those that execute in
+    seconds (a cold `make book` trains 4 and 5 for 15 minutes in each language)."""
     from grader import course
     from grader.delivery import book
 
     html = tmp_path_factory.mktemp("book")
-    chosen = [a for a in course.assignments() if a not in course.NEEDS_DATA or book.cached_copy(a).exists()]
+    chosen = [a for a in course.assignments() if a not in course.NEEDS_DATA or book.cached(a)]
     book.build(chosen, html)
     return html, chosen
 

@@ -52,7 +52,7 @@ release: install  ## regenerate notebooks/ from solutions/ with nbgrader generat
 solutions: install  ## execute every instructor notebook; any error or failing test fails
 	$(PY) -m grader solutions
 
-book: install  ## the walkthrough site, book/_build/html/index.html, from the executed solutions (cached by content)
+book: install  ## the walkthrough in English and Spanish, book/_build/html/{en,es}/, from the executed solutions and their Spanish editions (cached by content)
 	$(PY) -m grader book
 
 WORKERS ?= 1

@@ -35,8 +35,6 @@ locale_dirs = [str(BOOK / "locales")]
 gettext_compact = False
 gettext_location = False
 gettext_auto_build = True
-if tags.has("catalogues"):  # noqa: F821 (Sphinx's tags) grader.delivery.book extracting them: no notebook pages
-    suppress_warnings.append("toc.empty_glob")
 
 # The language switch (_templates/language-switch.html): a plain link to the same page in the other language's site,
 # its sibling folder (book/_build/html/<language>/), so that it works from file:// with nothing fetched.

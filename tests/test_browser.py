@@ -278,16 +278,35 @@ def book_site(built_book):
         stop(process)
 
 
-def test_book_pages_render_with_their_images(browser, book_site):
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_book_pages_render_with_their_images(browser, book_site, lang):
+    from attentionlab.i18n import translations
+    from grader.delivery import book
+
+    notation = translations(book.LOCALES / "es" / "LC_MESSAGES" / "index.po").gettext("Notation")
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(f"{book_site[0]}/index.html")
-    assert "Notation" in page.inner_text("main")
+    page.goto(f"{book_site[0]}/{lang}/index.html")
+    assert ("Notation" if lang == "en" else notation) in page.inner_text("main")
     page.locator("mjx-container").first.wait_for(timeout=30_000)  # the notation table's formulas, typeset offline
-    page.screenshot(path=ARTIFACTS / "book-index.png")
+    page.screenshot(path=ARTIFACTS / f"book-{lang}-index.png")
     for assignment in book_site[1]:
-        page.goto(f"{book_site[0]}/notebooks/{assignment}.html")
+        page.goto(f"{book_site[0]}/{lang}/notebooks/{assignment}.html")
         page.wait_for_load_state("load")
         sizes = page.eval_on_selector_all("main img", "imgs => imgs.map(i => i.complete ? i.naturalWidth : 0)")
-        assert sizes and all(width > 0 for width in sizes), f"{assignment}: images {sizes}"
-        page.screenshot(path=ARTIFACTS / f"book-{assignment}.png")
+        assert sizes and all(width > 0 for width in sizes), f"{lang}/{assignment}: images {sizes}"
+        page.screenshot(path=ARTIFACTS / f"book-{lang}-{assignment}.png")
+    page.close()
+
+
+def test_the_book_switches_language_on_the_same_page(browser, book_site):
+    """The switch in the header of a notebook page, clicked, opens that page in the other language and back."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    start = f"{book_site[0]}/en/notebooks/{book_site[1][0]}.html"
+    page.goto(start)
+    page.locator("a.language-switch", has_text="Español").click()
+    page.wait_for_load_state("load")
+    assert page.url == start.replace("/en/", "/es/") and page.locator("html").get_attribute("lang") == "es"
+    page.locator("a.language-switch", has_text="English").click()
+    page.wait_for_load_state("load")
+    assert page.url == start
     page.close()

@@ -246,12 +246,12 @@ def sources(lang: str, assignments: list[str] | None = None, notebooks: bool = T
     return root
 
 
-def sphinx(builder: str, source: Path, out: Path, lang: str = LANGUAGES[0], *tags: str) -> None:
-    """Run Sphinx with the book's configuration (and its ``tags``), its labels in ``lang``."""
+def sphinx(builder: str, source: Path, out: Path, lang: str = LANGUAGES[0], quiet: str = "-q") -> None:
+    """Run Sphinx with the book's configuration, its labels in ``lang``; ``quiet``: -q (warnings shown) or -Q."""
     with i18n.use(lang):
         settings = {"language": lang, "html_title": _(TITLE), "nb_code_prompt_show": _(SHOW),
                     "nb_code_prompt_hide": _(HIDE)}
-    subprocess.run([sys.executable, "-m", "sphinx", "-b", builder, "-q", "-c", str(BOOK), *(f"-t{t}" for t in tags),
+    subprocess.run([sys.executable, "-m", "sphinx", "-b", builder, quiet, "-c", str(BOOK),
                     *(f"-D{name}={value}" for name, value in settings.items()), str(source), str(out)], check=True)
 
 
@@ -283,7 +283,7 @@ def build(assignments: list[str] | None = None, html: Path = HTML) -> Path:
 def extract_catalogues(out: Path = CATALOGUES) -> Path:
     """The templates (.pot) of the start page and the guides, one per page, extracted by Sphinx from their English
     sources. The notebook pages and the notation table are left out: their translation is the notebooks' catalogues."""
-    sphinx("gettext", sources("gettext", notebooks=False), out, LANGUAGES[0], "catalogues")
+    sphinx("gettext", sources("gettext", notebooks=False), out, LANGUAGES[0], "-Q")  # no warning of notebooks/*
     return out
 
 

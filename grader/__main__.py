@@ -191,6 +191,22 @@ def cmd_check(args) -> int:
     return 0
 
 
+def cmd_translate(args) -> int:
+    """Catalogues of the Spanish edition: ``update`` merges the sources' messages in, ``check`` lists problems."""
+    from grader.delivery import translate
+
+    if args.assignment == "update":
+        for path in translate.update():
+            print(f"updated {path.relative_to(course.ROOT)}")
+        return 0
+    if args.assignment != "check":
+        print("usage: python -m grader translate update|check", file=sys.stderr)
+        return 2
+    found = translate.check()
+    print("\n".join(found) or "every catalogue is complete and in step with its source")
+    return 1 if found else 0
+
+
 def cmd_examples(args) -> int:
     pairs = example_submissions()
     for assignment in dict.fromkeys(a for a, _ in pairs):
@@ -221,11 +237,11 @@ def main(argv=None) -> int:
     commands = {"data": cmd_data, "release": cmd_release, "solutions": cmd_solutions, "book": cmd_book, "autograde": cmd_autograde,
                 "check": cmd_check, "exchange": cmd_exchange, "publish": cmd_publish, "collect": cmd_collect,
                 "return": cmd_return, "hub": cmd_hub, "examples": cmd_examples, "demo": cmd_demo, "calibrate": cmd_calibrate,
-                "benchmark": cmd_benchmark, "throughput": cmd_throughput}
+                "benchmark": cmd_benchmark, "throughput": cmd_throughput, "translate": cmd_translate}
     parser.add_argument("command", choices=commands)
     parser.add_argument("assignment", nargs="?",
                         help="autograde: the assignment (default: every one); publish, collect, return: the "
-                             "assignment; check: the notebook's path")
+                             "assignment; check: the notebook's path; translate: update or check")
     parser.add_argument("students", nargs="*", help="autograde: only these students (default: every submission)")
     parser.add_argument("--workers", type=int, default=1, help="autograde, examples, demo: submissions graded at once on this machine")
     parser.add_argument("--scheduler", help="autograde: address of a dask.distributed scheduler to grade on")

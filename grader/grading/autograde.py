@@ -121,6 +121,9 @@ def ensure_in_gradebook(assignment: str) -> None:
             return
         except MissingEntry:
             pass
+    from grader.delivery.translate import write_sources
+
+    write_sources()
     with tempfile.TemporaryDirectory() as scratch:
         outcome = api(release_directory=scratch).generate_assignment(assignment)
     if not outcome.get("success"):

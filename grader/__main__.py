@@ -94,7 +94,7 @@ def _report(results) -> None:
 
 def cmd_autograde(args) -> int:
     """Grade every submission (of the named students) of one assignment, or of every assignment."""
-    chosen = [args.assignment] if args.assignment else course.assignments()
+    chosen = [args.assignment] if args.assignment else course.editions()
     results = []
     for assignment in chosen:
         results += autograde.grade_class(assignment, args.students or None, workers=args.workers,
@@ -115,7 +115,7 @@ def cmd_exchange(args) -> int:
     print(message or f"exchange ready: {path}")
     if message:
         return 1
-    for assignment in sorted(set(course.assignments()) - exchange.published()) if args.publish else []:
+    for assignment in sorted(set(course.editions()) - exchange.published()) if args.publish else []:
         exchange.publish(assignment)
         print(f"released {assignment} (fetch it from JupyterLab's Assignments panel)")
     return 0
@@ -178,7 +178,10 @@ def cmd_check(args) -> int:
     """Self-check one notebook: per-exercise points and what to fix, with no gradebook."""
     from pathlib import Path
 
-    from grader.grading.check import check, report
+    from attentionlab.i18n import use
+
+    from grader.grading.check import assignment_of, check, report
+    from grader.grading.sanitize import SubmissionError
 
     if not args.assignment:
         print("usage: python -m grader check PATH/TO/NOTEBOOK.ipynb", file=sys.stderr)
@@ -187,7 +190,13 @@ def cmd_check(args) -> int:
         print("error: the self-check runs on Linux or macOS; on Windows, run it in WSL (docs/without-make.md)",
               file=sys.stderr)
         return 2
-    print(report(check(Path(args.assignment))))
+    path = Path(args.assignment)
+    try:
+        lang = course.language(assignment_of(path))
+    except SubmissionError:  # check() says what is wrong, in the language of the notebook's name
+        lang = course.language(path.name)
+    with use(lang):
+        print(report(check(path)))
     return 0
 
 
@@ -254,7 +263,7 @@ def main(argv=None) -> int:
                         help="calibrate: only notebook 5's controlled experiment (attentionlab/synthetic.json)")
     args = parser.parse_args(argv)
     if args.command in ("publish", "collect", "return") and not args.assignment:
-        parser.error(f"{args.command} needs an assignment, one of: {' '.join(course.assignments())}")
+        parser.error(f"{args.command} needs an assignment, one of: {' '.join(course.editions())}")
     warnings.filterwarnings("ignore", module="nbgrader")  # SQLAlchemy noise from nbgrader's gradebook
     quiet_tensorflow()  # the hidden checks' TensorFlow: no start-up lines among the command's output
     try:

@@ -73,7 +73,8 @@ def cmd_book(_args) -> int:
 
 
 def example_submissions() -> list[tuple[str, str]]:
-    """Write the bundled example submissions; return (assignment, student) pairs."""
+    """Write the bundled example submissions; return (assignment, student) pairs. The notebooks that train no model
+    also have a Spanish reference and blank, so the class is mixed."""
     made = []
     for assignment in course.assignments():
         answers = submissions.solution_sources(assignment)
@@ -83,6 +84,12 @@ def example_submissions() -> list[tuple[str, str]]:
         for edit in mistakes.for_assignment(assignment):
             submissions.submit(submissions.with_edits(edit), assignment, edit.student)
             made.append((assignment, edit.student))
+    for assignment in (a for a in course.assignments() if a not in course.NEEDS_DATA):  # a mixed class
+        spanish = course.edition(assignment, "es")
+        submissions.submit(submissions.student_notebook(assignment, submissions.solution_sources(assignment), "es"),
+                           spanish, "reference")
+        submissions.submit(submissions.student_notebook(assignment, {}, "es"), spanish, "blank")
+        made += [(spanish, "reference"), (spanish, "blank")]
     return made
 
 

@@ -274,6 +274,10 @@ def main(argv=None) -> int:
     warnings.filterwarnings("ignore", module="nbgrader")  # SQLAlchemy noise from nbgrader's gradebook
     quiet_tensorflow()  # the hidden checks' TensorFlow: no start-up lines among the command's output
     try:
+        if args.command not in ("data", "translate"):  # nbgrader's source folder: solutions/ and its translations
+            from grader.delivery.translate import write_sources
+
+            write_sources()
         return commands[args.command](args)
     except Exception as exc:  # a clear one-line error, not a traceback, for known failures
         from attentionlab.data import DataError

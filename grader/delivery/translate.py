@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import datetime
 import io
 import re
 import tokenize
@@ -25,6 +26,7 @@ from grader.course import ROOT, SOLUTIONS, SOURCES, assignments, edition, notebo
 from grader.i18n import LOCALE
 
 TARGETS = LANGUAGES[1:]  # the languages translated into
+SOURCE_DATE = datetime.datetime(2026, 12, 7, tzinfo=datetime.timezone.utc)  # catalogues' dates: stable diffs
 PACKAGE = ROOT / "attentionlab"
 DOMAINS = {  # Python domains: where their catalogue is, which sources feed it
     "attentionlab": (PACKAGE / "locale", sorted(p for p in PACKAGE.glob("*.py") if p.name != "i18n.py")),
@@ -245,9 +247,9 @@ def update(lang: str = "es") -> list[Path]:
     written = []
     for domain, (template, locale) in templates().items():
         path = po_path(domain, lang, locale)
-        catalog = read(path) or Catalog(locale=lang, domain=domain, project=domain)
-        catalog.locale, catalog.project = lang, domain
-        catalog.update(template, update_header_comment=False)
+        catalog = read(path) or Catalog(locale=lang, domain=domain, project=domain, fuzzy=False,
+                                        creation_date=SOURCE_DATE, revision_date=SOURCE_DATE)
+        catalog.update(template, update_header_comment=False, update_creation_date=False)
         write(catalog, path)
         written.append(path)
     return written

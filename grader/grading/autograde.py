@@ -122,10 +122,7 @@ def ensure_in_gradebook(assignment: str) -> None:
             return
         except MissingEntry:
             pass
-    from grader.delivery.translate import write_sources
-
-    write_sources()
-    with tempfile.TemporaryDirectory() as scratch:
+    with tempfile.TemporaryDirectory() as scratch:  # from nbgrader's source folder, which `python -m grader` writes
         outcome = api(release_directory=scratch).generate_assignment(assignment)
     if not outcome.get("success"):
         raise SetupError(f"nbgrader could not generate {assignment}: {outcome.get('error', '')}")

@@ -56,7 +56,7 @@ def scores(dot_score, general_score, additive_score):
     misplaced = [np.tanh((k @ A)[:, None] + (q @ B)[:, :, None]) @ v for A, B in ((W2, W1), (W2, W2), (W1, W1))]
     if np.shape(actual) == expected.shape and any(np.allclose(actual, m, atol=1e-4) for m in misplaced):
         checks.fail(_("additive_score is wrong: W1 goes with the keys (encoder outputs) and W2 with the query."))
-    checks.close(actual, expected, _("additive_score (T = 4, S = 7, A = 5)"),
+    checks.close(actual, expected, "additive_score (T = 4, S = 7, A = 5)",
                  _("Entry [b, t, j] is v · tanh(h_j W1 + s_t W2): every key paired with every query, so the sum "
                    "inside the tanh has shape (batch, T, S, A)."), atol=1e-4)
 

@@ -55,16 +55,12 @@ SHOW = N_("Show the solution")  # the button of a folded solution
 HIDE = N_("Hide the solution")
 
 
-def edition_name(assignment: str, lang: str) -> str:
-    """The name of the edition of ``assignment`` in ``lang``, as `make release` names it (01_attention_numpy_es)."""
-    return assignment if lang == LANGUAGES[0] else f"{assignment}_{lang}"
-
-
 def edition(assignment: str, lang: str = LANGUAGES[0]) -> nbformat.NotebookNode:
-    """The instructor notebook of ``assignment`` in ``lang``, not executed: the solution, or its translation (the
-    same code cells, ids and metadata)."""
-    nb = nbformat.read(course.notebook_of(assignment), as_version=4)
-    return nb if lang == LANGUAGES[0] else translate.translated(nb, assignment, lang)
+    """The instructor notebook of ``assignment`` in ``lang``, not executed: the solution itself, or its translation
+    (the same code cells, ids and points)."""
+    if lang == LANGUAGES[0]:
+        return nbformat.read(course.notebook_of(assignment), as_version=4)
+    return translate.source_notebook(assignment, lang)
 
 
 def depends_on(path: Path, lang: str) -> bool:
@@ -91,7 +87,7 @@ def cached_copy(assignment: str, lang: str = LANGUAGES[0]) -> Path:
     """Where the executed edition of ``assignment`` in ``lang`` is kept (it may not be there yet)."""
     source = course.notebook_of(assignment)
     notebook = source if lang == LANGUAGES[0] else nbformat.writes(edition(assignment, lang)).encode()
-    return CACHE / f"{edition_name(assignment, lang)}-{cache_key(notebook, lang)}.ipynb"
+    return CACHE / f"{course.edition(assignment, lang)}-{cache_key(notebook, lang)}.ipynb"
 
 
 def cached(assignment: str) -> bool:
@@ -118,7 +114,7 @@ def executed(assignment: str, lang: str = LANGUAGES[0]) -> Path:
     folder of its instructor notebook."""
     cached = cached_copy(assignment, lang)
     if not cached.exists():
-        name = edition_name(assignment, lang)
+        name = course.edition(assignment, lang)
         with speaking(lang):
             nb, seconds = execute(course.notebook_of(assignment), notebook=edition(assignment, lang), progress=True)
         print(f"executed {name} in {seconds:.0f} s", file=sys.stderr, flush=True)
@@ -181,7 +177,7 @@ def title(nb) -> str | None:
 def exercise_index(notebooks: dict[str, nbformat.NotebookNode], lang: str = LANGUAGES[0]) -> str:
     """The exercises page: every exercise of every notebook, linked to where the walkthrough solves and explains it."""
     with i18n.use(lang):
-        lines = [f"# {_('Exercises')}", "",
+        lines = ["# " + _("Exercises"), "",
                  _("Each exercise links to its place in the walkthrough: the text above it explains it, the test "
                    "cells below it check it, and its solution is folded until you ask for it."), ""]
         for assignment, nb in notebooks.items():

@@ -47,7 +47,7 @@ LANGUAGES = i18n.LANGUAGES  # English first: the source
 NAMES = {"en": "English", "es": "Español"}  # each language in its own words, as the switch and the chooser show it
 PACKAGE = course.ROOT / "attentionlab"
 COMPLETE = ("index", "docs/without-make")  # the pages every student reads: translated in full, not in part
-KEPT = re.compile(r"`[^`]+`|\$\$?[^$]+\$\$?|\]\([^)\s]+\)")  # code, formulas, link targets: copied exactly
+LINK = re.compile(r"\]\([^)\s]+\)")  # a link's target, copied exactly (as code spans and formulas are)
 FOLD = "hide-input"  # MyST-NB's cell tag: the code behind a button (conf.py names it), the outputs shown
 
 TITLE = N_("Attention Lab: the walkthrough")
@@ -295,13 +295,15 @@ def update_catalogues() -> list[Path]:
 
 def catalogue_problems(templates: Path | None = None) -> list[str]:
     """What is wrong with book/locales/ against the English pages (their templates, extracted now if not given): a
-    catalogue missing, stale or left over, a fuzzy entry, an untranslated entry of a page of COMPLETE, a translation
-    that drops or adds a code span, a formula or a link's target."""
+    catalogue missing, stale or left over, an untranslated paragraph of a page of COMPLETE, and in a translation what
+    the course's catalogues may not have either (translate.problems: a fuzzy entry, a placeholder, formula or code span
+    dropped or added, a changed markdown structure; a word the glossary avoids), or a link to another target."""
     from babel.messages.pofile import read_po
 
     templates = templates or extract_catalogues()
     problems = []
     for lang in LANGUAGES[1:]:
+        avoid = [(word, english) for english, _spanish, words in translate.glossary(lang) for word in words]
         folder = LOCALES / lang / "LC_MESSAGES"
         found = [{p.relative_to(top).with_suffix("").as_posix(): p for p in top.rglob(f"*.{suffix}")}
                  for top, suffix in ((templates, "pot"), (folder, "po"))]
@@ -315,11 +317,13 @@ def catalogue_problems(templates: Path | None = None) -> list[str]:
             if {m.id for m in template if m.id} != {m.id for m in catalogue if m.id}:
                 problems.append(f"{po}: stale (update it: grader.delivery.book.update_catalogues())")
             for message in (m for m in catalogue if m.id):
-                start = f"{po}: {message.id[:60]!r}"
-                if message.fuzzy:
-                    problems.append(f"{start}: fuzzy")
-                elif not message.string:
-                    problems += [f"{start}: not translated"] if name in COMPLETE else []
-                elif sorted(KEPT.findall(message.id)) != sorted(KEPT.findall(message.string)):
-                    problems.append(f"{start}: its code, formulas or links differ")
+                if not message.string and (name not in COMPLETE or message.fuzzy):
+                    continue  # English until translated
+                problems += translate.problems(message, po)
+                problems += [f"{po}: {message.id[:60]!r}: a link's target is missing or added"
+                             ] if message.string and sorted(LINK.findall(message.id)) != sorted(
+                                 LINK.findall(message.string)) else []
+                problems += [f"{po}: {message.id[:60]!r}: uses {word!r}; the glossary says {english!r} is not "
+                             "translated so" for word, english in avoid
+                             if re.search(rf"\b{re.escape(word)}\b", translate.prose(message.string), re.I)]
     return problems

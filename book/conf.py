@@ -16,6 +16,8 @@ language = "en"  # the source; the Spanish site is built with -D language=es
 html_theme = "sphinx_book_theme"
 html_title = "Attention Lab: the walkthrough"
 templates_path = ["_templates"]
+html_static_path = ["_static"]
+html_css_files = ["language-switch.css"]
 html_theme_options = {"show_toc_level": 2, "home_page_in_toc": True,
                       "article_header_end": ["language-switch.html", "article-header-buttons.html"]}
 exclude_patterns = ["_build", "_include", "**.ipynb_checkpoints", "conf.py"]  # _include: what index.md includes

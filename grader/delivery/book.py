@@ -4,7 +4,7 @@ book/_build/html/<language>/, every page with a link to the same page in the oth
 
 What each site is made of:
 
-- its notebook pages: the edition of that language (English: solutions/; Spanish: translate.translated, from
+- its notebook pages: the edition of that language (English: solutions/; Spanish: translate.source_notebook, from
   locale/es/LC_MESSAGES/<assignment>.po), executed with $ATTENTIONLAB_LANG set to that language, so that printed
   labels, plot titles and check messages are in it too;
 - the start page (book/index.md) and the guides (docs/*.md): English sources, translated by Sphinx's own i18n from
@@ -224,7 +224,8 @@ def notation(lang: str = LANGUAGES[0]) -> str:
     """The course's notation table, as notebook 1 states it in ``lang`` (its one source), without the cell's
     heading."""
     first = course.assignments()[0]
-    (cell_id,) = [c.id for c in edition(first).cells if c.cell_type == "markdown" and c.source.startswith("## Notation")]
+    english = edition(first).cells
+    (cell_id,) = [c.id for c in english if c.cell_type == "markdown" and c.source.startswith("## Notation")]
     (cell,) = [c for c in edition(first, lang).cells if c.id == cell_id]
     return cell.source.split("\n", 1)[1].strip() + "\n"
 

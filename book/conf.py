@@ -40,7 +40,7 @@ gettext_auto_build = True
 
 # The language switch (_templates/language-switch.html): a plain link to the same page in the other language's site,
 # its sibling folder (book/_build/html/<language>/), so that it works from file:// with nothing fetched.
-LANGUAGES = {"en": "English", "es": "Español"}  # as grader.delivery.book.NAMES (tests/test_book.py holds them together)
+LANGUAGES = {"en": "English", "es": "Español"}  # as grader.delivery.book.NAMES (tests/test_book.py holds both)
 
 # MathJax served with the book, so formulas render offline: the copy bundled by sphinx-mathjax-offline.
 MATHJAX = Path(importlib.util.find_spec("sphinx-mathjax-offline").origin).parent / "static" / "mathjax"

@@ -243,13 +243,23 @@ def sources(lang: str, assignments: list[str] | None = None, notebooks: bool = T
     return root
 
 
-def sphinx(builder: str, source: Path, out: Path, lang: str = LANGUAGES[0], quiet: str = "-q") -> None:
-    """Run Sphinx with the book's configuration, its labels in ``lang``; ``quiet``: -q (warnings shown) or -Q."""
+def sphinx(builder: str, source: Path, out: Path, lang: str = LANGUAGES[0], quiet: str = "-q",
+           wait: bool = True) -> subprocess.Popen:
+    """Run Sphinx with the book's configuration, its labels in ``lang``; ``quiet``: -q (warnings shown) or -Q.
+    Without ``wait``, return the running process (:func:`finished` waits for it)."""
     with i18n.use(lang):
         settings = {"language": lang, "html_title": _(TITLE), "nb_code_prompt_show": _(SHOW),
                     "nb_code_prompt_hide": _(HIDE)}
-    subprocess.run([sys.executable, "-m", "sphinx", "-b", builder, quiet, "-c", str(BOOK),
-                    *(f"-D{name}={value}" for name, value in settings.items()), str(source), str(out)], check=True)
+    process = subprocess.Popen([sys.executable, "-m", "sphinx", "-b", builder, quiet, "-c", str(BOOK),
+                                *(f"-D{name}={value}" for name, value in settings.items()), str(source), str(out)])
+    return finished(process) if wait else process
+
+
+def finished(process: subprocess.Popen) -> subprocess.Popen:
+    """Wait for ``process``; CalledProcessError if it failed."""
+    if process.wait():
+        raise subprocess.CalledProcessError(process.returncode, process.args)
+    return process
 
 
 def chooser() -> str:
@@ -269,10 +279,15 @@ def chooser() -> str:
 
 def build(assignments: list[str] | None = None, html: Path = HTML) -> Path:
     """Build the site of each language into ``html``/<language>/ (incrementally), of every assignment or of
-    ``assignments``, and the chooser; return the chooser's path. The English site is built before the Spanish
+    ``assignments``, and the chooser; return the chooser's path. Sphinx builds a site while the next language's
     notebooks execute."""
+    building = None
     for lang in LANGUAGES:
-        sphinx("html", sources(lang, assignments), html / lang, lang)
+        source = sources(lang, assignments)
+        if building:
+            finished(building)
+        building = sphinx("html", source, html / lang, lang, wait=False)
+    finished(building)
     write_if_changed(html / "index.html", chooser())
     return html / "index.html"
 

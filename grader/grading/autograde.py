@@ -26,7 +26,8 @@ from nbgrader.api import Gradebook, MissingEntry
 from tqdm.auto import tqdm
 
 from grader.grading import records
-from grader.course import NOTEBOOKS, api, config, folder, limits_for, notebook_of
+from attentionlab.i18n import use
+from grader.course import NOTEBOOKS, api, config, folder, language, limits_for, notebook_of
 from grader.grading.csp import protect_feedback
 from grader.grading.feedback import FeedbackExporter, with_summary
 from grader.hidden import SetupError
@@ -122,6 +123,9 @@ def ensure_in_gradebook(assignment: str) -> None:
             return
         except MissingEntry:
             pass
+    from grader.delivery.translate import write_sources
+
+    write_sources()
     with tempfile.TemporaryDirectory() as scratch:
         outcome = api(release_directory=scratch).generate_assignment(assignment)
     if not outcome.get("success"):
@@ -209,10 +213,14 @@ def said_in_secret(outcome: dict) -> dict[str, str]:
 
 def record(assignment: str, student: str, outcome: dict, seconds: float = 0.0, feedback: bool = True,
            sha256: str = "") -> Result:
-    """Coordinator side: write a worker's outcome to the gradebook, grades.csv and the feedback.
-
-    ``sha256`` is the fingerprint of the submission the worker ran (taken when it was sent).
+    """Coordinator side: write a worker's outcome to the gradebook, grades.csv and the feedback (in the edition's
+    language). ``sha256`` is the fingerprint of the submission the worker ran (taken when it was sent).
     """
+    with use(language(assignment)):
+        return _recorded(assignment, student, outcome, seconds, feedback, sha256)
+
+
+def _recorded(assignment: str, student: str, outcome: dict, seconds: float, feedback: bool, sha256: str) -> Result:
     result = Result(assignment, student, notes=outcome.get("notes", []), mode=outcome.get("mode", mode()),
                     seconds=seconds, hidden=said_in_secret(outcome))
     shutil.rmtree(_autograded_notebook(assignment, student).parent, ignore_errors=True)
@@ -252,14 +260,19 @@ def count_tries(result: Result) -> None:
                                 "--regrade)", tries=result.tries)
 
 
+def not_submitted(assignment: str, student: str) -> str:
+    """The ERROR reason of a student with a folder but no notebook, in the edition's language."""
+    with use(language(assignment)):
+        return _("no notebook submitted (expected {name})", name=submitted_notebook(assignment, student).name)
+
+
 def grade(assignment: str, student: str, feedback: bool = True) -> Result:
     """Autograde one submission in this process (worker, then coordinator); never raises for a bad submission."""
     ensure_in_gradebook(assignment)
     start, sha256 = time.monotonic(), fingerprint(assignment, student)
     submitted = submission(assignment, student)
-    missing = _("no notebook submitted (expected {name})", name=submitted_notebook(assignment, student).name)
     outcome = (run_submission(assignment, student, submitted) if submitted is not None else
-               {"error": missing, "retry": False})
+               {"error": not_submitted(assignment, student), "retry": False})
     return record(assignment, student, outcome, time.monotonic() - start, feedback, sha256)
 
 
@@ -322,8 +335,7 @@ def run_all(pairs: list[tuple[str, str]], workers: int, scheduler: str | None):
     """((assignment, student), outcome, seconds) for every pair, as the workers finish them."""
     jobs = [(a, s, submission(a, s)) for a, s in pairs]
     for assignment, student, _submitted in (j for j in jobs if j[2] is None):
-        missing = _("no notebook submitted (expected {name})", name=submitted_notebook(assignment, student).name)
-        yield (assignment, student), {"error": missing, "retry": False}, 0.0
+        yield (assignment, student), {"error": not_submitted(assignment, student), "retry": False}, 0.0
     sent = [j for j in jobs if j[2] is not None]
     for (assignment, student, _submitted), outcome, seconds in run_jobs(sent, workers, scheduler):
         yield (assignment, student), outcome, seconds

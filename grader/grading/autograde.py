@@ -26,7 +26,8 @@ from nbgrader.api import Gradebook, MissingEntry
 from tqdm.auto import tqdm
 
 from grader.grading import records
-from grader.course import NOTEBOOKS, api, config, folder, limits_for, notebook_of
+from attentionlab.i18n import use
+from grader.course import NOTEBOOKS, api, config, folder, language, limits_for, notebook_of
 from grader.grading.csp import protect_feedback
 from grader.grading.feedback import FeedbackExporter, with_summary
 from grader.hidden import SetupError
@@ -121,7 +122,7 @@ def ensure_in_gradebook(assignment: str) -> None:
             return
         except MissingEntry:
             pass
-    with tempfile.TemporaryDirectory() as scratch:
+    with tempfile.TemporaryDirectory() as scratch:  # from nbgrader's source folder, which `python -m grader` writes
         outcome = api(release_directory=scratch).generate_assignment(assignment)
     if not outcome.get("success"):
         raise SetupError(f"nbgrader could not generate {assignment}: {outcome.get('error', '')}")
@@ -207,10 +208,14 @@ def said_in_secret(outcome: dict) -> dict[str, str]:
 
 def record(assignment: str, student: str, outcome: dict, seconds: float = 0.0, feedback: bool = True,
            sha256: str = "") -> Result:
-    """Coordinator side: write a worker's outcome to the gradebook, grades.csv and the feedback.
-
-    ``sha256`` is the fingerprint of the submission the worker ran (taken when it was sent).
+    """Coordinator side: write a worker's outcome to the gradebook, grades.csv and the feedback (in the edition's
+    language). ``sha256`` is the fingerprint of the submission the worker ran (taken when it was sent).
     """
+    with use(language(assignment)):
+        return _recorded(assignment, student, outcome, seconds, feedback, sha256)
+
+
+def _recorded(assignment: str, student: str, outcome: dict, seconds: float, feedback: bool, sha256: str) -> Result:
     result = Result(assignment, student, notes=outcome.get("notes", []), mode=outcome.get("mode", mode()),
                     seconds=seconds, hidden=said_in_secret(outcome))
     shutil.rmtree(_autograded_notebook(assignment, student).parent, ignore_errors=True)

@@ -13,7 +13,7 @@ from pathlib import Path
 import nbformat
 from tqdm.auto import tqdm
 
-from grader.course import EPOCH, NOTEBOOKS, ROOT, assignments, notebook_of
+from grader.course import EPOCH, NOTEBOOKS, ROOT, assignments, editions, notebook_of
 from grader.grading import sanitize
 from grader.grading.autograde import Result, failure_messages
 from grader.grading.preprocessors import SandboxedExecute, heading, is_test
@@ -40,8 +40,9 @@ def assignment_of(path: Path) -> str:
         raise sanitize.SubmissionError(f"{path} is a folder: give the notebook's path, e.g. {EXAMPLE}")
     if path.suffix != ".ipynb":
         raise sanitize.SubmissionError(f"{path.name} is not a Jupyter notebook (.ipynb), e.g. {EXAMPLE}")
-    found = [a for a in assignments() if a in path.name] or [
-        a for a in assignments() if path.resolve().parent.name == a]
+    longest_first = sorted(editions(), key=len, reverse=True)  # 01_attention_numpy_es before 01_attention_numpy
+    found = [a for a in longest_first if a in path.name] or [
+        a for a in longest_first if path.resolve().parent.name == a]
     if not found:
         raise sanitize.SubmissionError(
             f"{path.name} is not a notebook of this course: its name or its folder must hold the "

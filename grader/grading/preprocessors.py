@@ -25,8 +25,10 @@ from nbgrader import utils
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor, SaveAutoGrades
 from traitlets import Unicode
 
+from attentionlab.i18n import ENV as LANGUAGE_ENV
+from attentionlab.i18n import use
 from grader import hidden
-from grader.course import KERNEL, data_for, limits_for
+from grader.course import KERNEL, data_for, language, limits_for
 from grader.grading.inert import Inert
 from grader.grading.kernel import LOG
 from grader.hidden.remote import Kernel, KernelGone, Remote
@@ -102,9 +104,15 @@ class SandboxedExecute(Execute):
     """Execute in a sandboxed kernel; run each test cell's hidden check in the grader's process."""
 
     def preprocess(self, nb, resources, km=None):
+        """Grade in the edition's language: the kernel's messages and the hidden checks' (scores never differ)."""
+        lang = language(resources["nbgrader"]["assignment"])
+        with use(lang):
+            return self._preprocess(nb, resources, lang)
+
+    def _preprocess(self, nb, resources, lang: str):
         assignment = resources["nbgrader"]["assignment"]
         self.checks, self.limits = hidden.checks_for(assignment), limits_for(assignment)
-        self.sandbox = Sandbox(self.limits, data=data_for(assignment))
+        self.sandbox = Sandbox(self.limits, data=data_for(assignment), env={LANGUAGE_ENV: lang})
         self.state = resources[VERDICTS] = {"verdicts": {}, "stopped": None, "mode": self.sandbox.mode}
         self.output_bytes, self.deadline = 0, time.monotonic() + self.limits.wall_seconds
         self.section, self.failed = "at the top", []  # where the student is; the cells (not tests) that failed

@@ -18,8 +18,9 @@ from pathlib import Path
 import nbformat
 
 from attentionlab.data import DataError
+from attentionlab.i18n import use
 from grader.grading import sanitize
-from grader.course import NOTEBOOKS, config, data_for, notebook_of
+from grader.course import NOTEBOOKS, config, data_for, language, notebook_of
 from grader.hidden import SetupError
 from grader.grading.kernel import LOG as KERNEL_LOG
 from grader.grading.preprocessors import VERDICTS, SandboxedExecute
@@ -32,6 +33,12 @@ FORKSERVER.set_forkserver_preload([__name__])
 
 
 def run_submission(assignment: str, student: str, submitted: bytes, execute: type = SandboxedExecute) -> dict:
+    """:func:`outcome`, with every message in the edition's language."""
+    with use(language(assignment)):
+        return outcome(assignment, student, submitted, execute)
+
+
+def outcome(assignment: str, student: str, submitted: bytes, execute: type) -> dict:
     """Outcome of one submission: the executed notebook, its verdicts and notes; or the error that stopped it.
     ``execute``: the step that runs it (a SandboxedExecute; the self-check's also shows its progress).
 

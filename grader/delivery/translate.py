@@ -82,7 +82,8 @@ class Literal:
 
 
 def _slots(tree: ast.AST):
-    """The expressions a student reads: assert messages, print/raise/checks.* arguments, title=/label= keywords."""
+    """The expressions a student reads: assert messages, print/raise/checks.* arguments, title=/label= keywords, the
+    messages of checks.close's ``mistakes``."""
     for node in ast.walk(tree):
         if isinstance(node, ast.Assert) and node.msg is not None:
             yield node.msg
@@ -93,6 +94,8 @@ def _slots(tree: ast.AST):
             if named == "print" or owner == "checks" or named.endswith(("Error", "Exception")):
                 yield from node.args
             yield from (kw.value for kw in node.keywords if kw.arg in READ_KEYWORDS)
+            yield from (key for kw in node.keywords if kw.arg == "mistakes" and isinstance(kw.value, ast.Dict)
+                        for key in kw.value.keys)  # checks.close(..., mistakes={message: wrong values})
 
 
 def _strings(expr: ast.AST):

@@ -26,9 +26,9 @@ def cmd_data(_args) -> int:
 
 
 def cmd_calibrate(args) -> int:
-    from grader.measure.calibrate import calibrate, calibrate_synthetic
+    from grader.measure.calibrate import calibrate
 
-    (calibrate_synthetic if args.synthetic_only else calibrate)(tuple(args.seeds))
+    calibrate(tuple(args.seeds))
     return 0
 
 
@@ -266,8 +266,6 @@ def main(argv=None) -> int:
                         help="exchange: also release every assignment that is not in the exchange yet")
     parser.add_argument("--prepare-only", action="store_true", help="hub: prepare everything, do not start it")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="calibrate: seeds to run")
-    parser.add_argument("--synthetic-only", action="store_true",
-                        help="calibrate: only notebook 5's controlled experiment (attentionlab/synthetic.json)")
     args = parser.parse_args(argv)
     if args.command in ("publish", "collect", "return") and not args.assignment:
         parser.error(f"{args.command} needs an assignment, one of: {' '.join(course.editions())}")

@@ -54,6 +54,7 @@ def test_only_the_strings_a_student_reads_are_messages():
     source = '''example = "my father died ten years ago ."
 assert ok, "Write two different sentences."
 print(f"{name}: validation loss {loss:.2f} after training")
+print(results["no attention"]["signature"], "labels:\\n", labels)
 checks.one_letter(answer, "abcd", "answer_q1")
 checks.close(a, b, "dot weights on padding", "Padded positions get zero weight (section 2).",
              mistakes={"The scores are not scaled.": c})
@@ -65,6 +66,7 @@ raise ValueError(f"unknown score {score!r}: use 'dot' or 'general'")
 '''
     found = [literal.text for literal in translate.literals(source)]
     assert found == ["Write two different sentences.", "{name}: validation loss {loss:.2f} after training",
+                     "labels:\\n",
                      "dot weights on padding", "Padded positions get zero weight (section 2).",
                      "The scores are not scaled.", "{name}, trained",
                      "unknown score {score!r}: use 'dot' or 'general'"]

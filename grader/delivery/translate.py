@@ -99,11 +99,13 @@ def _slots(tree: ast.AST):
 
 
 def _strings(expr: ast.AST):
-    """String literals in ``expr``, not descending into f-strings' fields."""
+    """String literals in ``expr``, not descending into f-strings' fields nor into subscripts (keys are data)."""
     if isinstance(expr, ast.JoinedStr) or (isinstance(expr, ast.Constant) and isinstance(expr.value, str)):
         yield expr
         return
     for child in ast.iter_child_nodes(expr):
+        if isinstance(expr, ast.Subscript) and child is expr.slice:
+            continue
         yield from _strings(child)
 
 
@@ -145,7 +147,7 @@ def literals(source: str) -> list[Literal]:
         for node in _strings(slot):
             literal = _literal(source, node, lines)
             inside = any(a <= literal.start < b for a, b in hidden)
-            if not inside and WORDS.search(literal.text) and "r" not in literal.prefix:
+            if not inside and WORDS.search(literal.text.replace("\\n", "\n")) and "r" not in literal.prefix:
                 found[literal.start] = literal
     return [found[key] for key in sorted(found)]
 

@@ -26,9 +26,9 @@ def cmd_data(_args) -> int:
 
 
 def cmd_calibrate(args) -> int:
-    from grader.measure.calibrate import calibrate, calibrate_synthetic
+    from grader.measure.calibrate import calibrate
 
-    (calibrate_synthetic if args.synthetic_only else calibrate)(tuple(args.seeds))
+    calibrate(tuple(args.seeds))
     return 0
 
 
@@ -52,8 +52,10 @@ def cmd_release(_args) -> int:
     return 0
 
 
-def cmd_solutions(_args, chosen=None) -> int:
-    paths = [course.notebook_of(a) for a in chosen or course.assignments()]
+def cmd_solutions(args, chosen=None) -> int:
+    """Execute the instructor notebooks (``chosen``, the one named, or all); any error or failing test fails."""
+    chosen = chosen or ([args.assignment] if getattr(args, "assignment", None) else course.assignments())
+    paths = [course.notebook_of(a) for a in chosen]
     failed = 0
     for path, seconds, error in execute.execute_all(paths, progress=True):
         status = "ok" if error is None else "FAILED"
@@ -266,8 +268,6 @@ def main(argv=None) -> int:
                         help="exchange: also release every assignment that is not in the exchange yet")
     parser.add_argument("--prepare-only", action="store_true", help="hub: prepare everything, do not start it")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="calibrate: seeds to run")
-    parser.add_argument("--synthetic-only", action="store_true",
-                        help="calibrate: only notebook 5's controlled experiment (attentionlab/synthetic.json)")
     args = parser.parse_args(argv)
     if args.command in ("publish", "collect", "return") and not args.assignment:
         parser.error(f"{args.command} needs an assignment, one of: {' '.join(course.editions())}")

@@ -22,6 +22,11 @@ def code_shape(source: str) -> str:
     return ast.dump(tree)
 
 
+def grading(cell) -> dict:
+    """A cell's nbgrader metadata but its checksum (of its source, which differs by language)."""
+    return {k: v for k, v in cell.metadata.get("nbgrader", {}).items() if k != "checksum"}
+
+
 def cells_of(assignment: str, folder=SOLUTIONS):
     return nbformat.read(notebook_of(assignment, folder), as_version=4).cells
 
@@ -49,8 +54,10 @@ def test_only_the_strings_a_student_reads_are_messages():
     source = '''example = "my father died ten years ago ."
 assert ok, "Write two different sentences."
 print(f"{name}: validation loss {loss:.2f} after training")
+print(results["no attention"]["signature"], "labels:\\n", labels)
 checks.one_letter(answer, "abcd", "answer_q1")
-checks.close(a, b, "dot weights on padding", "Padded positions get zero weight (section 2).")
+checks.close(a, b, "dot weights on padding", "Padded positions get zero weight (section 2).",
+             mistakes={"The scores are not scaled.": c})
 plots.heatmap(w, title=f"{name}, trained")
 ### BEGIN SOLUTION
 print("the solution prints this")
@@ -59,7 +66,9 @@ raise ValueError(f"unknown score {score!r}: use 'dot' or 'general'")
 '''
     found = [literal.text for literal in translate.literals(source)]
     assert found == ["Write two different sentences.", "{name}: validation loss {loss:.2f} after training",
-                     "dot weights on padding", "Padded positions get zero weight (section 2).", "{name}, trained",
+                     "labels:\\n",
+                     "dot weights on padding", "Padded positions get zero weight (section 2).",
+                     "The scores are not scaled.", "{name}, trained",
                      "unknown score {score!r}: use 'dot' or 'general'"]
 
 
@@ -108,8 +117,7 @@ def test_every_catalogue_is_complete_and_in_step_with_its_source():
 @pytest.mark.parametrize("assignment", assignments())
 def test_the_spanish_notebook_is_the_english_one_with_its_text_translated(assignment):
     english, spanish = cells_of(assignment, NOTEBOOKS), cells_of(edition(assignment, "es"), NOTEBOOKS)
-    assert [(c.id, c.cell_type, c.metadata.get("nbgrader")) for c in english] == [
-        (c.id, c.cell_type, c.metadata.get("nbgrader")) for c in spanish]
+    assert [(c.id, c.cell_type, grading(c)) for c in english] == [(c.id, c.cell_type, grading(c)) for c in spanish]
     for en, es in zip(english, spanish):
         if en.cell_type == "code":
             assert code_shape(en.source) == code_shape(es.source), en.id

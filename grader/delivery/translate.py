@@ -82,7 +82,8 @@ class Literal:
 
 
 def _slots(tree: ast.AST):
-    """The expressions a student reads: assert messages, print/raise/checks.* arguments, title=/label= keywords."""
+    """The expressions a student reads: assert messages, print/raise/checks.* arguments, title=/label= keywords, the
+    messages of checks.close's ``mistakes``."""
     for node in ast.walk(tree):
         if isinstance(node, ast.Assert) and node.msg is not None:
             yield node.msg
@@ -93,14 +94,18 @@ def _slots(tree: ast.AST):
             if named == "print" or owner == "checks" or named.endswith(("Error", "Exception")):
                 yield from node.args
             yield from (kw.value for kw in node.keywords if kw.arg in READ_KEYWORDS)
+            yield from (key for kw in node.keywords if kw.arg == "mistakes" and isinstance(kw.value, ast.Dict)
+                        for key in kw.value.keys)  # checks.close(..., mistakes={message: wrong values})
 
 
 def _strings(expr: ast.AST):
-    """String literals in ``expr``, not descending into f-strings' fields."""
+    """String literals in ``expr``, not descending into f-strings' fields nor into subscripts (keys are data)."""
     if isinstance(expr, ast.JoinedStr) or (isinstance(expr, ast.Constant) and isinstance(expr.value, str)):
         yield expr
         return
     for child in ast.iter_child_nodes(expr):
+        if isinstance(expr, ast.Subscript) and child is expr.slice:
+            continue
         yield from _strings(child)
 
 
@@ -142,7 +147,7 @@ def literals(source: str) -> list[Literal]:
         for node in _strings(slot):
             literal = _literal(source, node, lines)
             inside = any(a <= literal.start < b for a, b in hidden)
-            if not inside and WORDS.search(literal.text) and "r" not in literal.prefix:
+            if not inside and WORDS.search(literal.text.replace("\\n", "\n")) and "r" not in literal.prefix:
                 found[literal.start] = literal
     return [found[key] for key in sorted(found)]
 
@@ -264,7 +269,7 @@ def _kept(pattern: re.Pattern, source: str, translation: str) -> bool:
 def _structure(text: str) -> list[str]:
     """The markdown skeleton of a paragraph: heading marks, list marks, table pipes per line."""
     marks = []
-    for line in text.split("\n"):
+    for line in prose(text).split("\n"):  # a | inside $|V|$ or `a | b` is no table
         head = re.match(r"\s*(#+ |[-*] |\d+\. |>)?", line).group(1) or ""
         marks.append(head.strip() + "|" * line.count("|"))
     return [mark for mark in marks if mark]  # prose may wrap differently

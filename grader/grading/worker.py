@@ -25,6 +25,7 @@ from grader.hidden import SetupError
 from grader.grading.kernel import LOG as KERNEL_LOG
 from grader.grading.preprocessors import VERDICTS, SandboxedExecute
 from grader.grading.sandbox import share_cores
+from grader.i18n import _
 
 # Local workers are forked from a server that has imported this module once (3 s a worker otherwise), and nothing
 # else: the coordinator may have started TensorFlow's threads, which a fork would copy half-alive.
@@ -61,12 +62,12 @@ def outcome(assignment: str, student: str, submitted: bytes, execute: type) -> d
     except sanitize.SubmissionError as exc:
         return {"error": str(exc), "retry": False}
     except DataError as exc:
-        return {"error": f"the corpus is unavailable: {exc}".replace("\n", " "), "retry": True}
+        return {"error": _("the corpus is unavailable: {reason}", reason=exc).replace("\n", " "), "retry": True}
     except SetupError as exc:
         return {"error": str(exc), "retry": True}
     except Exception as exc:  # a grader fault must still give this submission a row, and leave a trace
-        return {"error": f"grading failed: {type(exc).__name__}: {exc}", "retry": True, "fault": True,
-                "trace": traceback.format_exc()}
+        return {"error": _("grading failed: {error}: {message}", error=type(exc).__name__, message=exc),
+                "retry": True, "fault": True, "trace": traceback.format_exc()}
 
 
 def timed(assignment: str, student: str, submitted: bytes) -> tuple[dict, float]:

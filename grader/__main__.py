@@ -210,17 +210,18 @@ def cmd_check(args) -> int:
 
 
 def cmd_translate(args) -> int:
-    """Catalogues of the Spanish edition: ``update`` merges the sources' messages in, ``check`` lists problems."""
-    from grader.delivery import translate
+    """Catalogues of the Spanish edition (the notebooks', the code's, the site's pages): ``update`` merges the
+    sources' messages in, ``check`` lists problems."""
+    from grader.delivery import book, translate
 
     if args.assignment == "update":
-        for path in translate.update():
+        for path in translate.update() + book.update_catalogues():
             print(f"updated {path.relative_to(course.ROOT)}")
         return 0
     if args.assignment != "check":
         print("usage: python -m grader translate update|check", file=sys.stderr)
         return 2
-    found = translate.check()
+    found = translate.check() + book.catalogue_problems()
     print("\n".join(found) or "every catalogue is complete and in step with its source")
     return 1 if found else 0
 

@@ -22,6 +22,8 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
+from attentionlab.i18n import _
+
 URL = "https://storage.googleapis.com/download.tensorflow.org/data/spa-eng.zip"
 ZIP_SHA256 = "0c4fd7825d3d872488d38c157f784e035edab4f2ff0df25a2a208790ecb5b58f"
 TXT_SHA256 = "6ec60e212f812ee3430f7568ea6f33b6fb080e32193c5952e8da0ee8ba45574c"
@@ -51,11 +53,11 @@ def verify(path: Path, expected: str = ZIP_SHA256) -> Path:
     """Return ``path`` if its SHA-256 is ``expected``; raise DataError otherwise."""
     actual = sha256(path)
     if actual != expected:
-        raise DataError(
-            f"{path} is not the expected spa-eng.zip (checksum mismatch).\n"
-            f"  expected SHA-256: {expected}\n  actual SHA-256:   {actual}\n"
-            f"Delete it or point {ENV_ZIP} at a good copy."
-        )
+        raise DataError(_(
+            "{path} is not the expected spa-eng.zip (checksum mismatch).\n"
+            "  expected SHA-256: {expected}\n  actual SHA-256:   {actual}\n"
+            "Delete it or point {variable} at a good copy.", path=path, expected=expected, actual=actual,
+            variable=ENV_ZIP))
     return path
 
 
@@ -109,7 +111,7 @@ def fetch(path: str | Path | None = None, url: str = URL) -> Path:
     if local:
         local = Path(local).expanduser()
         if not local.is_file():
-            raise DataError(f"No file at {local} (given by argument or ${ENV_ZIP}).")
+            raise DataError(_("No file at {path} (given by argument or ${variable}).", path=local, variable=ENV_ZIP))
         return verify(local, os.environ.get(ENV_SHA256) or ZIP_SHA256)
     cached = cache_dir() / FILENAME
     if cached.is_file():
@@ -117,10 +119,10 @@ def fetch(path: str | Path | None = None, url: str = URL) -> Path:
     try:
         _download(url, cached)
     except (urllib.error.URLError, OSError) as exc:
-        raise DataError(
-            f"Could not download {url} ({exc}).\n"
-            f"Offline? Copy spa-eng.zip to {cached}, or set {ENV_ZIP}=/path/to/spa-eng.zip."
-        ) from exc
+        raise DataError(_(
+            "Could not download {url} ({error}).\n"
+            "Offline? Copy spa-eng.zip to {cached}, or set {variable}=/path/to/spa-eng.zip.", url=url, error=exc,
+            cached=cached, variable=ENV_ZIP)) from exc
     return cached
 
 
@@ -193,7 +195,8 @@ def read_pairs(zip_path: Path) -> tuple[list[tuple[str, str]], int]:
         with zipfile.ZipFile(zip_path) as zf:
             raw = zf.read(MEMBER)
     except (zipfile.BadZipFile, KeyError) as exc:
-        raise DataError(f"{zip_path} is not a spa-eng.zip holding {MEMBER}: {exc}") from exc
+        raise DataError(_("{path} is not a spa-eng.zip holding {member}: {error}", path=zip_path, member=MEMBER,
+                          error=exc)) from exc
     return parse_lines(raw.decode("utf-8", errors="replace").splitlines())
 
 
@@ -276,8 +279,9 @@ class Corpus:
     near_copies: dict[str, int] = field(default_factory=dict)  # held-out pairs removed as near-copies of training
 
     def __repr__(self) -> str:
-        return (f"Corpus(train={len(self.train)}, val={len(self.val)}, test={len(self.test)}, "
-                f"subset={self.subset}, skipped_lines={self.skipped_lines}, near_copies_removed={self.near_copies})")
+        return _("Corpus(train={train}, val={val}, test={test}, subset={subset}, skipped_lines={skipped}, "
+                 "near_copies_removed={removed})", train=len(self.train), val=len(self.val), test=len(self.test),
+                 subset=self.subset, skipped=self.skipped_lines, removed=self.near_copies)
 
 
 def _top_tokens(sentences, size: int) -> set[str]:

@@ -73,10 +73,14 @@ class Messages:
         """Where the catalogue of ``lang`` is."""
         return self.locale / lang / "LC_MESSAGES" / f"{self.domain}.po"
 
+    def translations_of(self, lang: str) -> gettext.NullTranslations:
+        """The compiled catalogue of ``lang``."""
+        return translations(self.po(lang))
+
     def __call__(self, message: str, **fields) -> str:
         """``message`` in the language in use; with ``fields``, its template filled in."""
         lang = language()
-        text = message if lang == LANGUAGES[0] else translations(self.po(lang)).gettext(message)
+        text = message if lang == LANGUAGES[0] else self.translations_of(lang).gettext(message)
         return text.format(**fields) if fields else text
 
 

@@ -7,10 +7,11 @@ from sacrebleu.metrics import BLEU
 from sacrebleu.significance import PairedTest
 
 from attentionlab.data import word_count
+from attentionlab.i18n import N_, _
 
 
 # What the text went through before BLEU: sacreBLEU's signature cannot say it, so it is stated next to it.
-NORMALISATION = "lower-cased, punctuation, ¿ and ¡ split off as tokens (attentionlab.data.normalise)"
+NORMALISATION = N_("lower-cased, punctuation, ¿ and ¡ split off as tokens (attentionlab.data.normalise)")
 
 
 def group_references(pairs: list[tuple[str, str]]) -> tuple[list[str], list[list[str]]]:
@@ -33,7 +34,8 @@ def corpus_bleu(hypotheses: list[str], references: list[list[str]]):
     streams = [[r[i] if i < len(r) else None for r in references] for i in range(depth)]
     bleu = BLEU(tokenize="none", force=True)  # force: the text is tokenized on purpose (no warning on stderr)
     score = bleu.corpus_score(list(hypotheses), streams)
-    score.signature = f"{bleu.get_signature()} on text {NORMALISATION}"
+    score.signature = _("{signature} on text {normalisation}", signature=bleu.get_signature(),
+                        normalisation=_(NORMALISATION))
     return score
 
 

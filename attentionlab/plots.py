@@ -7,6 +7,8 @@ import textwrap
 import matplotlib.pyplot as plt
 import numpy as np
 
+from attentionlab.i18n import _
+
 TITLE_WIDTH = 48  # characters per line of a heatmap's title: side-by-side maps of the notebooks' figures do not overlap
 
 
@@ -14,12 +16,12 @@ def attention_heatmap(weights, source_tokens, target_tokens, ax=None, title=None
     """Heatmap of a (target × source) weight matrix with tokens on the axes; a long title (a translation) is wrapped."""
     weights = np.asarray(weights)
     if ax is None:
-        _, ax = plt.subplots(figsize=(0.5 * len(source_tokens) + 2, 0.45 * len(target_tokens) + 1.5))
+        ax = plt.subplots(figsize=(0.5 * len(source_tokens) + 2, 0.45 * len(target_tokens) + 1.5))[1]
     image = ax.imshow(weights, cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
     ax.set_xticks(range(len(source_tokens)), source_tokens, rotation=60, ha="right")
     ax.set_yticks(range(len(target_tokens)), target_tokens)
-    ax.set_xlabel("attended to (keys)")
-    ax.set_ylabel("attending (queries)")
+    ax.set_xlabel(_("attended to (keys)"))
+    ax.set_ylabel(_("attending (queries)"))
     if title:
         ax.set_title("\n".join(textwrap.fill(line, TITLE_WIDTH) for line in title.splitlines()), fontsize="medium")
     ax.figure.colorbar(image, ax=ax, fraction=0.046)
@@ -31,12 +33,12 @@ def scaling_demo(dims, var_raw, var_scaled, peak_raw, peak_scaled):
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
     left.loglog(dims, var_raw, "o-", label="q·k")
     left.loglog(dims, var_scaled, "s-", label="q·k / √d")
-    left.set(xlabel="d (dimension of queries and keys)", ylabel="variance of the score",
-             title="Scores grow with d unless scaled")
+    left.set(xlabel=_("d (dimension of queries and keys)"), ylabel=_("variance of the score"),
+             title=_("Scores grow with d unless scaled"))
     right.semilogx(dims, peak_raw, "o-", label="softmax(q·k)")
     right.semilogx(dims, peak_scaled, "s-", label="softmax(q·k / √d)")
-    right.set(xlabel="d", ylabel="mean largest weight", ylim=(0, 1.05),
-              title="Unscaled softmax saturates (one-hot)")
+    right.set(xlabel="d", ylabel=_("mean largest weight"), ylim=(0, 1.05),
+              title=_("Unscaled softmax saturates (one-hot)"))
     for ax in (left, right):
         ax.legend()
         ax.grid(alpha=0.3)
@@ -53,7 +55,7 @@ def bleu_by_length(buckets: dict):
     for i, name in enumerate(names):
         ax.bar(np.arange(len(labels)) + i * width, [buckets[name].get(b, 0.0) for b in labels], width, label=name)
     ax.set_xticks(np.arange(len(labels)) + width * (len(names) - 1) / 2, labels)
-    ax.set(xlabel="source length (words)", ylabel="BLEU", title="BLEU by source length")
+    ax.set(xlabel=_("source length (words)"), ylabel="BLEU", title=_("BLEU by source length"))
     ax.legend()
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
@@ -63,11 +65,11 @@ def bleu_by_length(buckets: dict):
 def accuracy_by_length(accuracy: dict, ax=None):
     """Lines of accuracy (%) against length group, one per model: {model name: {length group: share right}}."""
     if ax is None:
-        _, ax = plt.subplots(figsize=(6, 3.8))
+        ax = plt.subplots(figsize=(6, 3.8))[1]
     for name, groups in accuracy.items():
         ax.plot(list(groups), [100 * v for v in groups.values()], "o-", label=name)
-    ax.set(xlabel="sequence length (symbols)", ylabel="symbols right (%)", ylim=(0, 102),
-           title="Accuracy by sequence length")
+    ax.set(xlabel=_("sequence length (symbols)"), ylabel=_("symbols right (%)"), ylim=(0, 102),
+           title=_("Accuracy by sequence length"))
     ax.legend()
     ax.grid(alpha=0.3)
     return ax
@@ -83,8 +85,8 @@ def loss_curves(runs: dict):
         ax.plot(epochs, run["val_loss"], "o-", color=f"C{i}", label=name)
         if "best_epoch" in run:
             ax.plot(run["best_epoch"], run["val_loss"][run["best_epoch"] - 1], "*", color=f"C{i}", markersize=14)
-    ax.set(xlabel="epoch", ylabel="cross-entropy per target token",
-           title="Loss (dashed: training, solid: validation, star: best epoch)")
+    ax.set(xlabel=_("epoch"), ylabel=_("cross-entropy per target token"),
+           title=_("Loss (dashed: training, solid: validation, star: best epoch)"))
     ax.legend()
     ax.grid(alpha=0.3)
     fig.tight_layout()
@@ -94,10 +96,10 @@ def loss_curves(runs: dict):
 def power_laws(n, series: dict, ylabel: str, title: str, ax=None):
     """Log–log plot of {label: values} against n, one line each: a power law n^p is a straight line of slope p."""
     if ax is None:
-        _, ax = plt.subplots(figsize=(5.5, 3.8))
+        ax = plt.subplots(figsize=(5.5, 3.8))[1]
     for label, values in series.items():
         ax.loglog(n, values, "o-", label=label)
-    ax.set(xlabel="sequence length n", ylabel=ylabel, title=title)
+    ax.set(xlabel=_("sequence length n"), ylabel=ylabel, title=title)
     ax.set_xticks(n, [str(v) for v in n])
     ax.xaxis.set_minor_formatter(plt.NullFormatter())
     ax.legend()

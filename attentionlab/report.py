@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 from attentionlab import alignment, data, metrics
+from attentionlab.i18n import _
 
 RECORD = "ATTENTIONLAB_RECORD"
 RUN_KEYS = ("initial_val_loss", "loss", "val_loss", "best_epoch", "train_seconds", "epoch_seconds", "tokens_per_second")
@@ -42,7 +43,8 @@ def evaluate(models: dict, runs: dict, pairs) -> dict:
     """{name: figures} of each model on ``pairs`` (BLEU grouped by source sentence); prints one line per model."""
     results = {name: figures(model, runs[name], pairs) for name, model in models.items()}
     for name, r in results.items():
-        print(f"{name}: BLEU {r['bleu']:.1f}, {r['params']:,} parameters, trained in {r['train_seconds']:.0f} s")
+        print(_("{name}: BLEU {bleu:.1f}, {params:,} parameters, trained in {seconds:.0f} s", name=name, bleu=r["bleu"],
+                params=r["params"], seconds=r["train_seconds"]))
     if os.environ.get(RECORD):
         test = data.load_corpus().test
         save({name: {**figures(model, runs[name], test), "val": _scores(results[name])}

@@ -26,9 +26,9 @@ def cmd_data(_args) -> int:
 
 
 def cmd_calibrate(args) -> int:
-    from grader.measure.calibrate import calibrate, calibrate_synthetic
+    from grader.measure.calibrate import calibrate
 
-    (calibrate_synthetic if args.synthetic_only else calibrate)(tuple(args.seeds))
+    calibrate(tuple(args.seeds))
     return 0
 
 
@@ -73,7 +73,8 @@ def cmd_book(_args) -> int:
 
 
 def example_submissions() -> list[tuple[str, str]]:
-    """Write the bundled example submissions; return (assignment, student) pairs."""
+    """Write the bundled example submissions; return (assignment, student) pairs. The notebooks that train no model
+    also have a Spanish reference and blank, so the class is mixed."""
     made = []
     for assignment in course.assignments():
         answers = submissions.solution_sources(assignment)
@@ -83,6 +84,12 @@ def example_submissions() -> list[tuple[str, str]]:
         for edit in mistakes.for_assignment(assignment):
             submissions.submit(submissions.with_edits(edit), assignment, edit.student)
             made.append((assignment, edit.student))
+    for assignment in (a for a in course.assignments() if a not in course.NEEDS_DATA):  # a mixed class
+        spanish = course.edition(assignment, "es")
+        submissions.submit(submissions.student_notebook(assignment, submissions.solution_sources(assignment), "es"),
+                           spanish, "reference")
+        submissions.submit(submissions.student_notebook(assignment, {}, "es"), spanish, "blank")
+        made += [(spanish, "reference"), (spanish, "blank")]
     return made
 
 
@@ -94,7 +101,7 @@ def _report(results) -> None:
 
 def cmd_autograde(args) -> int:
     """Grade every submission (of the named students) of one assignment, or of every assignment."""
-    chosen = [args.assignment] if args.assignment else course.assignments()
+    chosen = [args.assignment] if args.assignment else course.editions()
     results = []
     for assignment in chosen:
         results += autograde.grade_class(assignment, args.students or None, workers=args.workers,
@@ -115,7 +122,7 @@ def cmd_exchange(args) -> int:
     print(message or f"exchange ready: {path}")
     if message:
         return 1
-    for assignment in sorted(set(course.assignments()) - exchange.published()) if args.publish else []:
+    for assignment in sorted(set(course.editions()) - exchange.published()) if args.publish else []:
         exchange.publish(assignment)
         print(f"released {assignment} (fetch it from JupyterLab's Assignments panel)")
     return 0
@@ -178,7 +185,10 @@ def cmd_check(args) -> int:
     """Self-check one notebook: per-exercise points and what to fix, with no gradebook."""
     from pathlib import Path
 
-    from grader.grading.check import check, report
+    from attentionlab.i18n import use
+
+    from grader.grading.check import assignment_of, check, report
+    from grader.grading.sanitize import SubmissionError
 
     if not args.assignment:
         print("usage: python -m grader check PATH/TO/NOTEBOOK.ipynb", file=sys.stderr)
@@ -187,8 +197,30 @@ def cmd_check(args) -> int:
         print("error: the self-check runs on Linux or macOS; on Windows, run it in WSL (docs/without-make.md)",
               file=sys.stderr)
         return 2
-    print(report(check(Path(args.assignment))))
+    path = Path(args.assignment)
+    try:
+        lang = course.language(assignment_of(path))
+    except SubmissionError:  # check() says what is wrong, in the language of the notebook's name
+        lang = course.language(path.name)
+    with use(lang):
+        print(report(check(path)))
     return 0
+
+
+def cmd_translate(args) -> int:
+    """Catalogues of the Spanish edition: ``update`` merges the sources' messages in, ``check`` lists problems."""
+    from grader.delivery import translate
+
+    if args.assignment == "update":
+        for path in translate.update():
+            print(f"updated {path.relative_to(course.ROOT)}")
+        return 0
+    if args.assignment != "check":
+        print("usage: python -m grader translate update|check", file=sys.stderr)
+        return 2
+    found = translate.check()
+    print("\n".join(found) or "every catalogue is complete and in step with its source")
+    return 1 if found else 0
 
 
 def cmd_examples(args) -> int:
@@ -221,11 +253,11 @@ def main(argv=None) -> int:
     commands = {"data": cmd_data, "release": cmd_release, "solutions": cmd_solutions, "book": cmd_book, "autograde": cmd_autograde,
                 "check": cmd_check, "exchange": cmd_exchange, "publish": cmd_publish, "collect": cmd_collect,
                 "return": cmd_return, "hub": cmd_hub, "examples": cmd_examples, "demo": cmd_demo, "calibrate": cmd_calibrate,
-                "benchmark": cmd_benchmark, "throughput": cmd_throughput}
+                "benchmark": cmd_benchmark, "throughput": cmd_throughput, "translate": cmd_translate}
     parser.add_argument("command", choices=commands)
     parser.add_argument("assignment", nargs="?",
                         help="autograde: the assignment (default: every one); publish, collect, return: the "
-                             "assignment; check: the notebook's path")
+                             "assignment; check: the notebook's path; translate: update or check")
     parser.add_argument("students", nargs="*", help="autograde: only these students (default: every submission)")
     parser.add_argument("--workers", type=int, default=1, help="autograde, examples, demo: submissions graded at once on this machine")
     parser.add_argument("--scheduler", help="autograde: address of a dask.distributed scheduler to grade on")
@@ -234,14 +266,16 @@ def main(argv=None) -> int:
                         help="exchange: also release every assignment that is not in the exchange yet")
     parser.add_argument("--prepare-only", action="store_true", help="hub: prepare everything, do not start it")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="calibrate: seeds to run")
-    parser.add_argument("--synthetic-only", action="store_true",
-                        help="calibrate: only notebook 5's controlled experiment (attentionlab/synthetic.json)")
     args = parser.parse_args(argv)
     if args.command in ("publish", "collect", "return") and not args.assignment:
-        parser.error(f"{args.command} needs an assignment, one of: {' '.join(course.assignments())}")
+        parser.error(f"{args.command} needs an assignment, one of: {' '.join(course.editions())}")
     warnings.filterwarnings("ignore", module="nbgrader")  # SQLAlchemy noise from nbgrader's gradebook
     quiet_tensorflow()  # the hidden checks' TensorFlow: no start-up lines among the command's output
     try:
+        if args.command not in ("data", "translate"):  # nbgrader's source folder: solutions/ and its translations
+            from grader.delivery.translate import write_sources
+
+            write_sources()
         return commands[args.command](args)
     except Exception as exc:  # a clear one-line error, not a traceback, for known failures
         from attentionlab.data import DataError

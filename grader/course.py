@@ -10,11 +10,14 @@ from pathlib import Path
 
 from traitlets.config.loader import PyFileConfigLoader
 
+from attentionlab.i18n import LANGUAGES, language_of
+
 GiB = 1 << 30
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "grader" / "nbgrader_config.py"
 SOLUTIONS = ROOT / "solutions"
 NOTEBOOKS = ROOT / "notebooks"
+SOURCES = ROOT / "build" / "source"  # nbgrader's source folder: solutions/ linked, the other editions generated
 KERNEL = "attentionlab"
 # Environment variables the instructor's side reads (the kernel's own are attentionlab's: data.ENV_ZIP, ENV_CACHE,
 # seq2seq.QUIET and SMOKE, report.RECORD).
@@ -60,6 +63,27 @@ def assignments() -> list[str]:
     return sorted(p.name for p in SOLUTIONS.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
+def edition(assignment: str, lang: str) -> str:
+    """The assignment id of ``assignment``'s edition in ``lang`` (01_attention_numpy_es)."""
+    return assignment if lang == LANGUAGES[0] else f"{assignment}_{lang}"
+
+
+def editions() -> list[str]:
+    """Every assignment id students can fetch: each assignment in each language, in course order."""
+    return [edition(a, lang) for a in assignments() for lang in LANGUAGES]
+
+
+def base(assignment: str) -> str:
+    """The assignment an edition translates (01_attention_numpy for 01_attention_numpy_es)."""
+    lang = language_of(assignment)
+    return assignment.removesuffix(f"_{lang}") if lang != LANGUAGES[0] else assignment
+
+
+def language(assignment: str) -> str:
+    """The language of an edition."""
+    return language_of(assignment)
+
+
 def notebook_of(assignment: str, folder: Path = SOLUTIONS) -> Path:
     """The single notebook of an assignment."""
     (path,) = (folder / assignment).glob("*.ipynb")
@@ -73,7 +97,7 @@ def folder(step: str) -> Path:
 
 def limits_for(assignment: str) -> Limits:
     """The sandbox limits of one submission of ``assignment``."""
-    return LIMITS.get(assignment, Limits())
+    return LIMITS.get(base(assignment), Limits())
 
 
 def data_for(assignment: str) -> list[Path]:
@@ -84,12 +108,12 @@ def data_for(assignment: str) -> list[Path]:
     """
     from attentionlab import alignment, data
 
-    if assignment not in NEEDS_DATA:
+    if base(assignment) not in NEEDS_DATA:
         return []
     held_out = data.held_out_copy(data.fetch(), data.cache_dir())
     train = data.parsed(held_out).train
     files = [held_out, data.parsed_file(held_out)]
-    if assignment in MEASURES_ALIGNMENT:  # the word alignment of its training split, trained here once
+    if base(assignment) in MEASURES_ALIGNMENT:  # the word alignment of its training split, trained here once
         alignment.aligner(train)
         files += [path for path in [alignment.cache_file(train)] if path.is_file()]
     return files

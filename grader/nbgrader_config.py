@@ -14,7 +14,8 @@ c = get_config()  # noqa: F821 (provided by traitlets)
 
 c.CourseDirectory.course_id = "attentionlab"
 c.CourseDirectory.root = str(ROOT)
-c.CourseDirectory.source_directory = "solutions"
+# solutions/ linked and the Spanish editions generated from its catalogues (grader/delivery/translate.py)
+c.CourseDirectory.source_directory = "build/source"
 c.CourseDirectory.release_directory = "notebooks"
 c.CourseDirectory.submitted_directory = "grader/submitted"
 c.CourseDirectory.autograded_directory = "grader/autograded"

@@ -9,7 +9,7 @@ if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", 1)) > 1:  # test workers grad
     from grader.grading.sandbox import share_cores
 
     share_cores(int(os.environ["PYTEST_XDIST_WORKER_COUNT"]))
-PER_ASSIGNMENT = {"test_grading.py", "test_fast_mistakes.py"}  # their class gradings are cached per assignment
+PER_ASSIGNMENT = {"test_grading.py", "test_fast_mistakes.py", "test_editions.py"}  # their class gradings are cached per assignment
 SHARING = {"test_hub.py": "accounts", "test_exchange.py": "accounts",  # the hub's system accounts
            "test_book.py": "book", "test_browser.py": "book"}  # book/notebooks/, the built book
 

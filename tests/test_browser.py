@@ -133,7 +133,7 @@ def test_formgrader_lists_the_assignments(browser, lab):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(f"{lab[0]}/formgrader?token={TOKEN}")
     try:
-        for assignment in course.assignments():  # every folder of solutions/, each a row of Manage Assignments
+        for assignment in course.editions():  # every assignment in each language, each a row of Manage Assignments
             page.get_by_role("row").filter(has=page.get_by_role("link", name=assignment, exact=True)).wait_for(
                 timeout=30_000)
     finally:

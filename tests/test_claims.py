@@ -115,7 +115,7 @@ def test_notebook_5_justifies_the_alignment_bar_with_the_test_splits_figures():
     assert max(f["strict"] for f in blind.values()) == diagonal["strict"]
     stated, above, words, chance, near = claimed(
         r"the diagonal, reaches (\d+)% on the test split\. The bar asks for about (\d+) points more\. With about "
-        r"([\d,]+) linked words, chance moves such a share by only about (\d+) point, so a model above the bar looks at "
+        r"([\d,]+) linked words, chance moves such a share by only about (\d+) point\. So a model above the bar looks at "
         r"the words, not only at their positions\. The ±1 figure cannot be the bar: the diagonal gets (\d+)%", text)
     assert int(stated) == round(100 * diagonal["strict"])
     assert abs(100 * (baseline.ALIGNMENT_BAR - diagonal["strict"]) - int(above)) <= 1

@@ -44,7 +44,7 @@ def test_without_attention_accuracy_falls_with_length_and_with_attention_it_does
 def test_the_notebook_states_the_figures_of_the_record():
     short, long, least = map(int, claimed(
         r"the model without attention gets about (\d+)% of the symbols right on 5–10 symbols and about (\d+)% on "
-        r"26–30; the model with attention gets at least (\d+)% in every length group", text()))
+        r"26–30\. The model with attention gets at least (\d+)% in every length group", text()))
     plain = accuracies(PLAIN).values()
     assert abs(statistics.mean(a["5-10"] for a in plain) - short) <= 2.5
     assert abs(statistics.mean(a["26-30"] for a in plain) - long) <= 2.5
@@ -67,7 +67,7 @@ def test_the_notebook_describes_the_setup_of_the_experiment():
     assert int(test.replace(",", "")) == setup.test
     (state,) = claimed(r"the encoder's final state \(2 × (\d+) numbers\)", found)
     assert int(state) == setup.units
-    groups = claimed(r"from the shortest sequences \((\d+)–(\d+) symbols\) to the longest \((\d+)–(\d+)\)", found)
+    groups = claimed(r"[Ff]rom the shortest sequences \((\d+)–(\d+) symbols\) to the longest \((\d+)–(\d+)\)", found)
     assert tuple(map(int, groups)) == (*setup.groups[0], *setup.groups[-1])
 
 
@@ -80,7 +80,7 @@ def test_the_experiment_trains_in_up_to_two_minutes():
 
 
 def test_the_model_without_attention_was_still_improving_at_its_last_epoch():
-    assert ("the model without attention was still improving at its last epoch: more training would raise its "
+    assert ("The model without attention was still improving at its last epoch, so more training would raise its "
             "figures") in " ".join(text().split())
     for seed, found in record()["seeds"].items():
         plain = found[PLAIN]

@@ -6,7 +6,7 @@ import re
 import nbformat
 import pytest
 
-from grader.course import NEEDS_DATA, NOTEBOOKS, SOLUTIONS, assignments, notebook_of
+from grader.course import NEEDS_DATA, NOTEBOOKS, SOLUTIONS, assignments, base, editions, notebook_of
 
 SOLUTION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
 HEADING = re.compile(r"^#{1,6} .+$", re.M)
@@ -29,34 +29,34 @@ def secret_lines(pattern, assignment):
     return lines
 
 
-@pytest.mark.parametrize("assignment", assignments())
+@pytest.mark.parametrize("assignment", editions())
 def test_release_has_not_drifted(grading_dir, assignment):
     workdir, _ = grading_dir
-    fresh = (workdir / "release" / assignment / notebook_of(assignment).name).read_text()
+    fresh = (workdir / "release" / assignment / notebook_of(assignment, NOTEBOOKS).name).read_text()
     committed = notebook_of(assignment, NOTEBOOKS).read_text()
     assert json.loads(fresh) == json.loads(committed), "notebooks/ is stale: run `make release` and commit"
 
 
-@pytest.mark.parametrize("assignment", assignments())
+@pytest.mark.parametrize("assignment", editions())
 def test_student_notebook_has_no_solutions_or_hidden_tests(assignment):
     text = notebook_of(assignment, NOTEBOOKS).read_text()
-    solution = secret_lines(SOLUTION, assignment)
+    solution = secret_lines(SOLUTION, base(assignment))
     assert solution, "every assignment has solution code"
     assert not [line for line in solution if line in text]
     assert "BEGIN SOLUTION" not in text
-    for folder in (SOLUTIONS, NOTEBOOKS):  # hidden checks live in grader/hidden/ only, and kernels cannot import it
-        source = notebook_of(assignment, folder).read_text()
+    for source in (notebook_of(base(assignment), SOLUTIONS).read_text(), text):
+        # hidden checks live in grader/hidden/ only, and kernels cannot import it
         assert "HIDDEN TESTS" not in source and not re.search(r"(from|import) grader\b", source)
 
 
-@pytest.mark.parametrize("assignment", assignments())
+@pytest.mark.parametrize("assignment", editions())
 def test_notebooks_are_clean_and_well_formed(assignment):
-    for folder in (SOLUTIONS, NOTEBOOKS):
-        nb = nbformat.read(notebook_of(assignment, folder), as_version=4)
+    for path in {notebook_of(base(assignment), SOLUTIONS), notebook_of(assignment, NOTEBOOKS)}:
+        nb = nbformat.read(path, as_version=4)
         nbformat.validate(nb)
         assert nb.metadata.kernelspec.name == "attentionlab"
         code = [c for c in nb.cells if c.cell_type == "code"]
-        assert not any(c.outputs or c.execution_count for c in code), f"{folder.name}: clear the outputs"
+        assert not any(c.outputs or c.execution_count for c in code), f"{path}: clear the outputs"
         ids = [c.metadata["nbgrader"]["grade_id"] for c in nb.cells if "nbgrader" in c.metadata]
         assert len(ids) == len(set(ids)), "duplicated grade ids make nbgrader drop the submission"
 
@@ -70,12 +70,12 @@ def test_every_graded_test_cell_has_visible_tests(assignment):
         assert "checks." in cell.source or "assert" in cell.source, f"{cell.metadata.nbgrader.grade_id} has no visible test"
 
 
-@pytest.mark.parametrize("assignment", assignments())
+@pytest.mark.parametrize("assignment", editions())
 def test_no_heading_is_repeated(assignment):
     """A heading tells the reader where they are; a section's heading pasted into a question (notebook 2 once had
     one) leaves them lost."""
-    for folder in (SOLUTIONS, NOTEBOOKS):
-        assert not repeated_headings(nbformat.read(notebook_of(assignment, folder), as_version=4))
+    for path in (notebook_of(base(assignment), SOLUTIONS), notebook_of(assignment, NOTEBOOKS)):
+        assert not repeated_headings(nbformat.read(path, as_version=4))
 
 
 def test_a_repeated_heading_is_found_and_a_code_comment_is_none():

@@ -62,9 +62,17 @@ def test_no_attention_gives_zero_context_and_weights_of_the_right_shapes():
 
 @pytest.fixture(scope="module")
 def luong_decoder():
-    from grader.measure.calibrate import reference_luong_decoder
+    """The instructor notebook's LuongDecoder, with the cells it needs (score functions, SCALED, CrossAttention)."""
+    import keras
+    from keras import layers, ops
 
-    return reference_luong_decoder()
+    from grader.catalogue.submissions import solution_sources
+
+    found = {"keras": keras, "np": np, "layers": layers, "ops": ops}
+    sources = solution_sources("05_cross_attention")
+    for cell in ("scores", "scaling", "cross_attention", "luong_decoder"):
+        exec(sources[cell], found)  # noqa: S102 - the instructor's own solution cells, as a kernel runs them
+    return found["LuongDecoder"]
 
 
 def test_the_two_models_differ_only_in_the_attention(luong_decoder):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import nbformat
 
-from grader.course import NOTEBOOKS, SOLUTIONS, folder, notebook_of
+from grader.course import NOTEBOOKS, SOLUTIONS, edition, folder, notebook_of
 
 MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 
@@ -38,9 +38,9 @@ def solution_sources(assignment: str) -> dict[str, str]:
             for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")}
 
 
-def student_notebook(assignment: str, answers: dict[str, str]) -> nbformat.NotebookNode:
-    """The released notebook with the given solution cells answered."""
-    nb = nbformat.read(notebook_of(assignment, NOTEBOOKS), as_version=4)
+def student_notebook(assignment: str, answers: dict[str, str], lang: str = "en") -> nbformat.NotebookNode:
+    """The released notebook of the edition in ``lang`` with the given solution cells answered."""
+    nb = nbformat.read(notebook_of(edition(assignment, lang), NOTEBOOKS), as_version=4)
     for cell in nb.cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         if grade_id in answers:
@@ -58,9 +58,9 @@ def answers_with(*edits: Edit) -> dict[str, str]:
     return answers
 
 
-def with_edits(*edits: Edit) -> nbformat.NotebookNode:
+def with_edits(*edits: Edit, lang: str = "en") -> nbformat.NotebookNode:
     """The reference answers with edits (alternative answers or mistakes, of one assignment) written in."""
-    return student_notebook(edits[0].assignment, answers_with(*edits))
+    return student_notebook(edits[0].assignment, answers_with(*edits), lang)
 
 
 def submit(nb: nbformat.NotebookNode, assignment: str, student: str) -> Path:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from grader.course import NOTEBOOKS, api, assignments
+from grader.course import NOTEBOOKS, api, editions
 
 
 class GradingError(RuntimeError):
@@ -18,11 +18,14 @@ def checked(result: dict, what: str) -> dict:
 
 
 def release(dest: Path = NOTEBOOKS, db_url: str | None = None) -> list[Path]:
-    """Run nbgrader generate_assignment for every assignment into ``dest``; return the notebooks."""
+    """Run nbgrader generate_assignment for every edition of every assignment into ``dest``; return the notebooks."""
+    from grader.delivery.translate import write_sources
+
+    write_sources()
     overrides = {"release_directory": str(dest)}
     if db_url:
         overrides["db_url"] = db_url
     course = api(**overrides)
-    for assignment in assignments():
+    for assignment in editions():
         checked(course.generate_assignment(assignment), f"generate_assignment {assignment}")
     return sorted(Path(dest).glob("*/*.ipynb"))

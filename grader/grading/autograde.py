@@ -26,13 +26,15 @@ from nbgrader.api import Gradebook, MissingEntry
 from tqdm.auto import tqdm
 
 from grader.grading import records
-from grader.course import NOTEBOOKS, api, config, folder, limits_for, notebook_of
+from attentionlab.i18n import use
+from grader.course import NOTEBOOKS, api, config, folder, language, limits_for, notebook_of
 from grader.grading.csp import protect_feedback
 from grader.grading.feedback import FeedbackExporter, with_summary
 from grader.hidden import SetupError
 from grader.grading.preprocessors import OUTCOME, ReplayExecute, autograde_preprocessors, is_test
 from grader.grading.sandbox import mode
 from grader.grading.worker import local_pool, run_submission, timed
+from grader.i18n import _
 
 log = logging.getLogger(__name__)
 SUBMISSION_FILES = ("timestamp.txt", "submission_secret.txt")  # written by nbgrader's collect beside the notebook
@@ -121,7 +123,7 @@ def ensure_in_gradebook(assignment: str) -> None:
             return
         except MissingEntry:
             pass
-    with tempfile.TemporaryDirectory() as scratch:
+    with tempfile.TemporaryDirectory() as scratch:  # from nbgrader's source folder, which `python -m grader` writes
         outcome = api(release_directory=scratch).generate_assignment(assignment)
     if not outcome.get("success"):
         raise SetupError(f"nbgrader could not generate {assignment}: {outcome.get('error', '')}")
@@ -149,7 +151,7 @@ def _record(result: Result, outcome: dict) -> None:
     nb = nbformat.read(_autograded_notebook(assignment, student), as_version=4)
     result.cells, result.messages = scores(assignment, student), failure_messages(nb)
     if outcome["stopped"]:
-        result.error = f"{outcome['stopped']} (scores kept for the cells before; review it)"
+        result.error = _("{reason} (scores kept for the cells before; review it)", reason=outcome["stopped"])
 
 
 def record_error(result: Result) -> None:
@@ -180,9 +182,10 @@ def write_feedback(result: Result) -> None:
             page.write_text(protect_feedback(told), encoding="utf-8")
             return
     page.parent.mkdir(parents=True, exist_ok=True)
-    page.write_text(protect_feedback(f"<html><head></head><body><h1>{html.escape(result.assignment)}</h1><p>Your "
-                                     f"submission could not be graded: {html.escape(result.error or '')}</p>"
-                                     "<p>Your instructor has been told.</p></body></html>"), encoding="utf-8")
+    said = _("Your submission could not be graded: {reason}", reason=html.escape(result.error or ""))
+    told = _("Your instructor has been told.")
+    page.write_text(protect_feedback(f"<html><head></head><body><h1>{html.escape(result.assignment)}</h1><p>{said}</p>"
+                                     f"<p>{told}</p></body></html>"), encoding="utf-8")
 
 
 def submission(assignment: str, student: str) -> bytes | None:
@@ -207,10 +210,14 @@ def said_in_secret(outcome: dict) -> dict[str, str]:
 
 def record(assignment: str, student: str, outcome: dict, seconds: float = 0.0, feedback: bool = True,
            sha256: str = "") -> Result:
-    """Coordinator side: write a worker's outcome to the gradebook, grades.csv and the feedback.
-
-    ``sha256`` is the fingerprint of the submission the worker ran (taken when it was sent).
+    """Coordinator side: write a worker's outcome to the gradebook, grades.csv and the feedback (in the edition's
+    language). ``sha256`` is the fingerprint of the submission the worker ran (taken when it was sent).
     """
+    with use(language(assignment)):
+        return _recorded(assignment, student, outcome, seconds, feedback, sha256)
+
+
+def _recorded(assignment: str, student: str, outcome: dict, seconds: float, feedback: bool, sha256: str) -> Result:
     result = Result(assignment, student, notes=outcome.get("notes", []), mode=outcome.get("mode", mode()),
                     seconds=seconds, hidden=said_in_secret(outcome))
     shutil.rmtree(_autograded_notebook(assignment, student).parent, ignore_errors=True)
@@ -224,7 +231,8 @@ def record(assignment: str, student: str, outcome: dict, seconds: float = 0.0, f
             _record(result, outcome)
     except Exception as exc:  # recording failed: still one row, retried next run
         log.error("recording %s/%s failed:\n%s", assignment, student, traceback.format_exc())
-        result.error, result.retry = f"recording failed: {type(exc).__name__}: {exc}", True
+        result.error, result.retry = _("recording failed: {error}: {message}", error=type(exc).__name__,
+                                       message=exc), True
         result.fault = not isinstance(exc, OSError)  # a full disk is the set-up's; the rest may be the content's
     if result.error:
         record_error(result)
@@ -245,8 +253,14 @@ def count_tries(result: Result) -> None:
     result.tries = (int(before["tries"]) if same else 0) + 1
     if result.fault and result.tries >= MAX_FAULTS:
         result.retry = False
-        result.error += (f" (failed on {result.tries} runs: final; see grader/kernel.log, fix the cause, then "
-                         "autograde --regrade)")
+        result.error += " " + _("(failed on {tries} runs: final; see grader/kernel.log, fix the cause, then autograde "
+                                "--regrade)", tries=result.tries)
+
+
+def not_submitted(assignment: str, student: str) -> str:
+    """The ERROR reason of a student with a folder but no notebook, in the edition's language."""
+    with use(language(assignment)):
+        return _("no notebook submitted (expected {name})", name=submitted_notebook(assignment, student).name)
 
 
 def grade(assignment: str, student: str, feedback: bool = True) -> Result:
@@ -255,8 +269,7 @@ def grade(assignment: str, student: str, feedback: bool = True) -> Result:
     start, sha256 = time.monotonic(), fingerprint(assignment, student)
     submitted = submission(assignment, student)
     outcome = (run_submission(assignment, student, submitted) if submitted is not None else
-               {"error": f"no notebook submitted (expected {submitted_notebook(assignment, student).name})",
-                "retry": False})
+               {"error": not_submitted(assignment, student), "retry": False})
     return record(assignment, student, outcome, time.monotonic() - start, feedback, sha256)
 
 
@@ -318,11 +331,10 @@ def grade_submissions(pending: dict[tuple[str, str], str], workers: int = 1, sch
 def run_all(pairs: list[tuple[str, str]], workers: int, scheduler: str | None):
     """((assignment, student), outcome, seconds) for every pair, as the workers finish them."""
     jobs = [(a, s, submission(a, s)) for a, s in pairs]
-    for assignment, student, _ in (j for j in jobs if j[2] is None):
-        yield (assignment, student), {"error": "no notebook submitted (expected "
-                                               f"{submitted_notebook(assignment, student).name})", "retry": False}, 0.0
-    for (assignment, student, _), outcome, seconds in run_jobs([j for j in jobs if j[2] is not None], workers,
-                                                               scheduler):
+    for assignment, student, _submitted in (j for j in jobs if j[2] is None):
+        yield (assignment, student), {"error": not_submitted(assignment, student), "retry": False}, 0.0
+    sent = [j for j in jobs if j[2] is not None]
+    for (assignment, student, _submitted), outcome, seconds in run_jobs(sent, workers, scheduler):
         yield (assignment, student), outcome, seconds
 
 

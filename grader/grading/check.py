@@ -13,12 +13,13 @@ from pathlib import Path
 import nbformat
 from tqdm.auto import tqdm
 
-from grader.course import EPOCH, NOTEBOOKS, ROOT, assignments, notebook_of
+from grader.course import EPOCH, NOTEBOOKS, ROOT, assignments, editions, notebook_of
 from grader.grading import sanitize
 from grader.grading.autograde import Result, failure_messages
-from grader.grading.preprocessors import SandboxedExecute, heading, is_test
+from grader.grading.preprocessors import TOP, SandboxedExecute, heading, is_test
 from grader.grading.sandbox import UNSANDBOXED, limited
 from grader.grading.worker import run_submission
+from grader.i18n import _
 
 EXAMPLE = "notebooks/01_attention_numpy/01_attention_numpy.ipynb"
 
@@ -34,18 +35,22 @@ def assignment_of(path: Path) -> str:
     (01_attention_numpy-Copy1.ipynb, Copy of 01_attention_numpy.ipynb), else from its folder
     (01_attention_numpy/Untitled.ipynb). One-line errors."""
     if not path.exists():
-        raise sanitize.SubmissionError(f"no notebook at {path}; the notebooks are in notebooks/NN_name/, "
-                                       f"e.g. {EXAMPLE}")
+        raise sanitize.SubmissionError(_("no notebook at {path}; the notebooks are in notebooks/NN_name/, e.g. "
+                                         "{example}", path=path, example=EXAMPLE))
     if path.is_dir():
-        raise sanitize.SubmissionError(f"{path} is a folder: give the notebook's path, e.g. {EXAMPLE}")
+        raise sanitize.SubmissionError(_("{path} is a folder: give the notebook's path, e.g. {example}", path=path,
+                                         example=EXAMPLE))
     if path.suffix != ".ipynb":
-        raise sanitize.SubmissionError(f"{path.name} is not a Jupyter notebook (.ipynb), e.g. {EXAMPLE}")
-    found = [a for a in assignments() if a in path.name] or [
-        a for a in assignments() if path.resolve().parent.name == a]
+        raise sanitize.SubmissionError(_("{name} is not a Jupyter notebook (.ipynb), e.g. {example}", name=path.name,
+                                         example=EXAMPLE))
+    longest_first = sorted(editions(), key=len, reverse=True)  # 01_attention_numpy_es before 01_attention_numpy
+    found = [a for a in longest_first if a in path.name] or [
+        a for a in longest_first if path.resolve().parent.name == a]
     if not found:
-        raise sanitize.SubmissionError(
-            f"{path.name} is not a notebook of this course: its name or its folder must hold the "
-            f"assignment's ({', '.join(assignments())}); rename it, e.g. 01_attention_numpy.ipynb")
+        raise sanitize.SubmissionError(_(
+            "{name} is not a notebook of this course: its name or its folder must hold the assignment's "
+            "({assignments}); rename it, e.g. 01_attention_numpy.ipynb", name=path.name,
+            assignments=", ".join(assignments())))
     return found[0]
 
 
@@ -61,11 +66,12 @@ def check_readable(path: Path, assignment: str) -> None:
     try:
         cells = sanitize.read_cells(path)
     except OSError as exc:
-        raise sanitize.SubmissionError(f"cannot read {path}: {exc.strerror}") from None
+        raise sanitize.SubmissionError(_("cannot read {path}: {reason}", path=path, reason=exc.strerror)) from None
     release = _exercises(nbformat.read(notebook_of(assignment, NOTEBOOKS), as_version=4).cells)
     if not release & _exercises(cells):
-        raise sanitize.SubmissionError(f"{path.name} holds none of the exercises of {assignment}: check the "
-                                       f"notebook you answered in, notebooks/{assignment}/{assignment}.ipynb")
+        raise sanitize.SubmissionError(_("{name} holds none of the exercises of {assignment}: check the notebook you "
+                                         "answered in, notebooks/{assignment}/{assignment}.ipynb", name=path.name,
+                                         assignment=assignment))
 
 
 class Progress:
@@ -73,7 +79,7 @@ class Progress:
     while a model trains, the epoch with the time left at most (training may stop early)."""
 
     def __init__(self, nb, assignment: str):
-        self.names, section = {}, "at the top"
+        self.names, section = {}, _(TOP)
         for index, cell in enumerate(nb.cells):
             if cell.cell_type == "markdown":
                 section = heading(cell) or section
@@ -81,7 +87,8 @@ class Progress:
                 grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
                 self.names[index] = (len(self.names) + 1, f"`{grade_id}`" if grade_id else section)
         self.bar = tqdm(total=len(self.names), file=sys.stderr, leave=False,
-                        bar_format=f"checking {assignment}: cell {{n}}/{{total}} {{desc}} [{{elapsed}}]")
+                        bar_format=_("checking {assignment}: cell {{n}}/{{total}} {{desc}} [{{elapsed}}]",
+                                     assignment=assignment))
         self.cell, self.epoch_started, self.epoch_seconds = "", 0.0, []
 
     def cell_started(self, cell, cell_index: int, **_) -> None:
@@ -97,10 +104,11 @@ class Progress:
             if epoch > 1:
                 self.epoch_seconds.append(now - self.epoch_started)
             self.epoch_started = now
-            said = f"{self.cell}: training, epoch {epoch}/{epochs}"
+            said = _("{cell}: training, epoch {epoch}/{epochs}", cell=self.cell, epoch=epoch, epochs=epochs)
             if self.epoch_seconds:
                 mean = sum(self.epoch_seconds) / len(self.epoch_seconds)
-                said += f", {mean:.0f} s each, at most {tqdm.format_interval(mean * (epochs - epoch + 1))} left"
+                said += _(", {seconds:.0f} s each, at most {left} left", seconds=mean,
+                          left=tqdm.format_interval(mean * (epochs - epoch + 1)))
             self.bar.set_description_str(said)
 
     def close(self) -> None:
@@ -137,21 +145,24 @@ def check(path: Path, progress: bool = True) -> Result:
     result = Result(assignment, "self-check", notes=outcome["notes"], mode=outcome["mode"],
                     messages=failure_messages(nb), error=outcome["stopped"])
     if path.name != notebook_of(assignment, NOTEBOOKS).name:
-        result.notes.insert(0, f"{_shown(path)} was checked as {assignment}.")
+        result.notes.insert(0, _("{path} was checked as {assignment}.", path=_shown(path), assignment=assignment))
     for cell in filter(is_test, nb.cells):
-        points, (passed, _) = float(cell.metadata.nbgrader.points), outcome["verdicts"][cell.metadata.nbgrader.grade_id]
+        points, passed = float(cell.metadata.nbgrader.points), outcome["verdicts"][cell.metadata.nbgrader.grade_id][0]
         result.cells[cell.metadata.nbgrader.grade_id] = (points if passed else 0.0, points)
     return result
 
 
 def report(result: Result) -> str:
     """Points per exercise, then what to fix."""
-    lines = [f"{result.assignment}: {result.score:g}/{result.max_score:g} (graded {result.mode})"]
+    lines = [_("{assignment}: {score:g}/{max_score:g} (graded {mode})", assignment=result.assignment,
+               score=result.score, max_score=result.max_score, mode=result.mode)]
     if result.mode == UNSANDBOXED:
-        lines.append(f"  (bubblewrap is not installed: your notebook ran without the sandbox, under "
-                     f"{'time and memory limits' if limited() else 'a time limit'} only; the points are the same)")
+        lines.append("  " + (_("(bubblewrap is not installed: your notebook ran without the sandbox, under time and "
+                               "memory limits only; the points are the same)") if limited() else
+                             _("(bubblewrap is not installed: your notebook ran without the sandbox, under a time "
+                               "limit only; the points are the same)")))
     if result.error:
-        lines.append(f"Grading stopped: {result.error}.")
+        lines.append(_("Grading stopped: {reason}.", reason=result.error))
     lines += [f"  - {note}" for note in result.notes]
     for grade_id, (score, points) in result.cells.items():
         lines.append(f"  {grade_id:<26} {score:g}/{points:g}")

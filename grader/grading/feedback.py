@@ -17,6 +17,7 @@ from nbconvert.exporters import HTMLExporter
 from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 
 from grader.grading.preprocessors import first_error, heading, is_test
+from grader.i18n import _
 
 MATHML_TAGS = {"math", "semantics", "annotation", "mrow", "mi", "mn", "mo", "ms", "mtext", "mspace", "msub", "msup",
                "msubsup", "mfrac", "msqrt", "mroot", "munder", "mover", "munderover", "mtable", "mtr", "mtd",
@@ -77,21 +78,23 @@ def exercises(nb, cells: dict[str, tuple[float, float]]) -> list[tuple[str, str,
             score, points = cells[grade_id]
             error = first_error(cell)
             said = (str(error.evalue).strip().splitlines() or [error.ename])[0] if error else ""
-            fix = "" if score == points else said or "This test did not pass: see its cell below."
+            fix = "" if score == points else said or _("This test did not pass: see its cell below.")
             rows.append((grade_id, section, fix, score, points))
     return rows
 
 
 def summary(nb, cells: dict[str, tuple[float, float]]) -> str:
     """The table at the top of the page: one row per exercise, with its points and what to fix."""
+    passed = _("Passed.")
     rows = "".join(
         f'<tr class="{"danger" if fix else "success"}"><td><a href="#{html.escape(grade_id)}"><code>'
         f"{html.escape(grade_id)}</code></a> {html.escape(section)}</td><td>{score:g} / {points:g}</td>"
-        f"<td>{html.escape(fix or 'Passed.')}</td></tr>"
+        f"<td>{html.escape(fix or passed)}</td></tr>"
         for grade_id, section, fix, score, points in exercises(nb, cells))
-    return ('<div id="summary"><h4>Your exercises</h4><table class="table table-condensed"><thead><tr>'
-            "<th>Exercise</th><th>Points</th><th>What to fix</th></tr></thead><tbody>"
-            f"{rows}</tbody></table></div>")
+    title, exercise, scored, what = _("Your exercises"), _("Exercise"), _("Points"), _("What to fix")
+    return (f'<div id="summary"><h4>{html.escape(title)}</h4><table class="table table-condensed"><thead><tr>'
+            f"<th>{html.escape(exercise)}</th><th>{html.escape(scored)}</th><th>{html.escape(what)}</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table></div>")
 
 
 def with_summary(page: str, nb, cells: dict[str, tuple[float, float]]) -> str:

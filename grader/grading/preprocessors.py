@@ -25,16 +25,20 @@ from nbgrader import utils
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor, SaveAutoGrades
 from traitlets import Unicode
 
+from attentionlab.i18n import ENV as LANGUAGE_ENV
+from attentionlab.i18n import use
 from grader import hidden
-from grader.course import KERNEL, data_for, limits_for
+from grader.course import KERNEL, data_for, language, limits_for
 from grader.grading.inert import Inert
 from grader.grading.kernel import LOG
 from grader.hidden.remote import Kernel, KernelGone, Remote
+from grader.i18n import N_, _
 from grader.grading.sandbox import Sandbox, SandboxKernelManager
 
 VERDICTS = "attentionlab"  # resources key: {"verdicts": {grade_id: (passed, message)}, "stopped": reason, "mode": ...}
 MAX_MESSAGE_BYTES = 64 << 20
 OUTCOME = "outcome.json"  # what a worker returned, staged for ReplayExecute
+TOP = N_("at the top")  # where the student is before the notebook's first heading
 
 
 def error_output(message: str, ename: str = "AssertionError"):
@@ -60,13 +64,19 @@ def heading(cell) -> str | None:
 
 @dataclass(frozen=True)
 class Failed:
-    """A cell that is not a test and stopped with an error: where it is, the error's name, its code, and the name it
-    found undefined, if that was its error."""
+    """A cell that is not a test and stopped with an error: where it is, the error's name, its code, the name it
+    found undefined, if that was its error, and whether it is one of the student's answer cells (None: when ``where``
+    is "your cell ...", in English)."""
 
     where: str
     ename: str
     source: str
     missing: str | None = None
+    answer: bool | None = None
+
+    @property
+    def is_answer(self) -> bool:
+        return self.where.startswith("your cell") if self.answer is None else self.answer
 
 
 def missing_name(message: str | None, error) -> str | None:
@@ -89,25 +99,32 @@ def cause(name: str, failed: list[Failed]) -> Failed | None:
 
 def fix_first(earlier: Failed) -> str:
     """The message of a test that failed because an earlier cell did: which cell to fix first."""
-    if earlier.ename == "NotImplementedError" and earlier.where.startswith("your cell"):
-        return f"Not answered yet: {earlier.where} is still empty. Answer it, then run the notebook again from the top."
+    if earlier.ename == "NotImplementedError" and earlier.is_answer:
+        return _("Not answered yet: {cell} is still empty. Answer it, then run the notebook again from the top.",
+                 cell=earlier.where)
     if earlier.ename == "NotImplementedError":
-        return (f"This test could not run: {earlier.where} uses an exercise you have not answered yet. "
-                "Answer the exercises above it, then run the notebook again from the top.")
-    return (f"This test could not run: {earlier.where} stopped with {earlier.ename}, so what it defines does not "
-            "exist. Fix that cell first, then run the notebook again from the top.")
+        return _("This test could not run: {cell} uses an exercise you have not answered yet. Answer the exercises "
+                 "above it, then run the notebook again from the top.", cell=earlier.where)
+    return _("This test could not run: {cell} stopped with {error}, so what it defines does not exist. Fix that cell "
+             "first, then run the notebook again from the top.", cell=earlier.where, error=earlier.ename)
 
 
 class SandboxedExecute(Execute):
     """Execute in a sandboxed kernel; run each test cell's hidden check in the grader's process."""
 
     def preprocess(self, nb, resources, km=None):
+        """Grade in the edition's language: the kernel's messages and the hidden checks' (scores never differ)."""
+        lang = language(resources["nbgrader"]["assignment"])
+        with use(lang):
+            return self._preprocess(nb, resources, lang)
+
+    def _preprocess(self, nb, resources, lang: str):
         assignment = resources["nbgrader"]["assignment"]
         self.checks, self.limits = hidden.checks_for(assignment), limits_for(assignment)
-        self.sandbox = Sandbox(self.limits, data=data_for(assignment))
+        self.sandbox = Sandbox(self.limits, data=data_for(assignment), env={LANGUAGE_ENV: lang})
         self.state = resources[VERDICTS] = {"verdicts": {}, "stopped": None, "mode": self.sandbox.mode}
         self.output_bytes, self.deadline = 0, time.monotonic() + self.limits.wall_seconds
-        self.section, self.failed = "at the top", []  # where the student is; the cells (not tests) that failed
+        self.section, self.failed = _(TOP), []  # where the student is; the cells (not tests) that failed
         folder, manager = Path(resources["metadata"]["path"]), None
         try:
             for path in folder.iterdir():  # the student's folder, minus the notebooks: a private copy
@@ -141,10 +158,11 @@ class SandboxedExecute(Execute):
         if is_test(cell):
             self._judge(cell)
         elif first_error(cell) is not None:
-            where = (f"your cell `{cell.metadata.nbgrader.grade_id}`" if utils.is_solution(cell)
-                     else f"the cell of section \"{self.section}\"")
+            answer = utils.is_solution(cell)
+            where = (_("your cell `{grade_id}`", grade_id=cell.metadata.nbgrader.grade_id) if answer
+                     else _("the cell of section \"{section}\"", section=self.section))
             error = first_error(cell)
-            self.failed.append(Failed(where, error.ename, cell.source, missing_name(None, error)))
+            self.failed.append(Failed(where, error.ename, cell.source, missing_name(None, error), answer))
         return cell, self.resources
 
     def _execute(self, cell, index) -> None:
@@ -155,13 +173,14 @@ class SandboxedExecute(Execute):
         try:
             self.execute_cell(cell, index, store_history=True)
         except CellTimeoutError:
-            self._stop(cell, f"the notebook ran out of time (limit {self.limits.wall_seconds:.0f} s)")
+            self._stop(cell, _("the notebook ran out of time (limit {seconds:.0f} s)",
+                               seconds=self.limits.wall_seconds))
         except DeadKernelError:
-            self._stop(cell, "the kernel died (the code ended its process, or used too much memory)")
+            self._stop(cell, _("the kernel died (the code ended its process, or used too much memory)"))
 
     def _stop(self, cell, reason: str) -> None:
         self.state["stopped"] = reason
-        cell.outputs.append(error_output(f"Grading stopped here: {reason}.", "GradingStopped"))
+        cell.outputs.append(error_output(_("Grading stopped here: {reason}.", reason=reason), "GradingStopped"))
         run_sync(self.km.shutdown_kernel)(now=True)
 
     def _judge(self, cell) -> None:
@@ -169,7 +188,7 @@ class SandboxedExecute(Execute):
         grade_id = cell.metadata.nbgrader.grade_id
         check = self.checks.get(grade_id)
         if self.state["stopped"]:
-            passed, message = False, f"Not graded: {self.state['stopped']}."
+            passed, message = False, _("Not graded: {reason}.", reason=self.state["stopped"])
         elif check is None:
             raise hidden.SetupError(f"no hidden check for {grade_id}")
         else:
@@ -183,7 +202,7 @@ class SandboxedExecute(Execute):
             cell.outputs.append(error_output(fix_first(cause(name, self.failed)), "NotRun"))
         elif visible_error is not None and visible_error.ename == "NotImplementedError":  # a bare, empty error
             cell.outputs = [o for o in cell.outputs if o is not visible_error]
-            cell.outputs.append(error_output(hidden.NOT_ANSWERED, "NotAnswered"))
+            cell.outputs.append(error_output(_(hidden.NOT_ANSWERED), "NotAnswered"))
         elif visible_error is None and message:  # one message per failure: a visible test's says what is wrong
             cell.outputs.append(new_output("stream", name="stdout", text=message + "\n") if passed
                                 else error_output(message))
@@ -198,11 +217,12 @@ class SandboxedExecute(Execute):
             msg_id = self.kc.execute(code, silent=True, store_history=False, allow_stdin=False)
             self.wait_for_reply(msg_id, new_code_cell(code))
         except CellTimeoutError:
-            self.state["stopped"] = f"a hidden test ran out of time (limit {self.limits.wall_seconds:.0f} s)"
+            self.state["stopped"] = _("a hidden test ran out of time (limit {seconds:.0f} s)",
+                                      seconds=self.limits.wall_seconds)
             run_sync(self.km.shutdown_kernel)(now=True)
             raise KernelGone(self.state["stopped"]) from None
         except DeadKernelError:
-            self.state["stopped"] = "the kernel died during a hidden test"
+            self.state["stopped"] = _("the kernel died during a hidden test")
             raise KernelGone(self.state["stopped"]) from None
 
     def output(self, outs, msg, display_id, cell_index):
@@ -212,7 +232,8 @@ class SandboxedExecute(Execute):
             return super().output(outs, msg, display_id, cell_index)
         if not self.state.get("truncated"):
             self.state["truncated"] = True
-            outs.append(new_output("stream", name="stdout", text="\n[output cut: the notebook printed too much]\n"))
+            cut = _("[output cut: the notebook printed too much]")
+            outs.append(new_output("stream", name="stdout", text=f"\n{cut}\n"))
         return None
 
 
@@ -247,7 +268,7 @@ class SaveVerdicts(SaveAutoGrades):
             return super()._add_score(cell, resources)
         grade = self.gradebook.find_grade(cell.metadata.nbgrader.grade_id, self.notebook_id, self.assignment_id,
                                           self.student_id)
-        passed, _ = self.verdicts.get(grade.name, (False, None))
+        passed = self.verdicts.get(grade.name, (False, None))[0]
         grade.auto_score = float(cell.metadata.nbgrader.points) if passed else 0.0
         grade.needs_manual_grade = grade.manual_score is not None
         self.gradebook.db.commit()

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import nbformat
 
+from grader.i18n import _
+
 MAX_BYTES = 50 << 20
 
 
@@ -35,14 +37,14 @@ def _source(cell: dict) -> str:
 def read_cells(path: Path) -> list[dict]:
     """The cells of a submitted file, whatever its nbformat version; SubmissionError if it is not a notebook."""
     if path.stat().st_size > MAX_BYTES:
-        raise SubmissionError(f"the file is larger than {MAX_BYTES >> 20} MB")
+        raise SubmissionError(_("the file is larger than {megabytes} MB", megabytes=MAX_BYTES >> 20))
     try:
         raw = json.loads(path.read_bytes())
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise SubmissionError(f"the file is not valid notebook JSON ({exc})") from None
+        raise SubmissionError(_("the file is not valid notebook JSON ({error})", error=exc)) from None
     cells = raw.get("cells") if isinstance(raw, dict) else None
     if not isinstance(cells, list) or not all(isinstance(c, dict) for c in cells):
-        raise SubmissionError("the file has no list of cells: it is not a Jupyter notebook (nbformat 4)")
+        raise SubmissionError(_("the file has no list of cells: it is not a Jupyter notebook (nbformat 4)"))
     return cells
 
 
@@ -74,8 +76,8 @@ def _shown(value) -> str:
 def _changes(release_cell, cell: dict) -> list[str]:
     theirs, ours = _nbgrader(cell), release_cell.metadata.get("nbgrader", {})
     keys = ("grade_id", "grade", "solution", "locked", "points", "task")
-    return [f"{k} {_shown(theirs.get(k))} (release: {_shown(ours.get(k))})" for k in keys
-            if theirs.get(k) != ours.get(k)]
+    return [_("{key} {theirs} (release: {ours})", key=k, theirs=_shown(theirs.get(k)), ours=_shown(ours.get(k)))
+            for k in keys if theirs.get(k) != ours.get(k)]
 
 
 def rebuild(path: Path, release: Path) -> tuple[nbformat.NotebookNode, list[str]]:
@@ -93,18 +95,18 @@ def rebuild(path: Path, release: Path) -> tuple[nbformat.NotebookNode, list[str]
         if i in matches:
             r = matches[i]
             release_cell = nb.cells[r].copy()
-            name = release_cell.metadata.get("nbgrader", {}).get("grade_id") or f"cell {r + 1}"
+            name = release_cell.metadata.get("nbgrader", {}).get("grade_id") or _("cell {number}", number=r + 1)
             if release_cell.metadata.get("nbgrader", {}).get("solution"):
                 release_cell.source = _source(cell)
             if "nbgrader" in release_cell.metadata and _changes(release_cell, cell):
-                notes.append(f"The metadata of {_code(name)} was changed ({'; '.join(_changes(release_cell, cell))}); "
-                             "it was restored from the release.")
+                notes.append(_("The metadata of {cell} was changed ({changes}); it was restored from the release.",
+                               cell=_code(name), changes="; ".join(_changes(release_cell, cell))))
             placed[r] = len(out)
             out.append(release_cell)
         elif cell.get("cell_type") in ("code", "markdown", "raw"):
             if _nbgrader(cell).get("grade_id"):
-                notes.append(f"An extra copy of the graded cell {_code(_nbgrader(cell)['grade_id'])} was kept as "
-                             "ordinary code; the first copy is graded.")
+                notes.append(_("An extra copy of the graded cell {cell} was kept as ordinary code; the first copy is "
+                               "graded.", cell=_code(_nbgrader(cell)["grade_id"])))
             maker = {"code": nbformat.v4.new_code_cell, "markdown": nbformat.v4.new_markdown_cell,
                      "raw": nbformat.v4.new_raw_cell}[cell["cell_type"]]
             out.append(maker(_source(cell)))
@@ -117,8 +119,9 @@ def rebuild(path: Path, release: Path) -> tuple[nbformat.NotebookNode, list[str]
             placed[r] = position
             name = release_cell.metadata.get("nbgrader", {}).get("grade_id")
             if name:
-                notes.append(f"The cell {_code(name)} was missing; it was restored from the release"
-                             + (" with no answer." if release_cell.metadata.nbgrader.get("solution") else "."))
+                notes.append(_("The cell {cell} was missing; it was restored from the release with no answer.",
+                               cell=_code(name)) if release_cell.metadata.nbgrader.get("solution") else
+                             _("The cell {cell} was missing; it was restored from the release.", cell=_code(name)))
     nb.cells = out
     return nb, notes
 
@@ -126,6 +129,6 @@ def rebuild(path: Path, release: Path) -> tuple[nbformat.NotebookNode, list[str]
 def with_notes(nb: nbformat.NotebookNode, notes: list[str]) -> nbformat.NotebookNode:
     """``nb`` with a first cell listing the grading notes (if any)."""
     if notes:
-        text = "**Grading notes**\n\n" + "\n".join(f"- {n}" for n in notes)
+        text = "**" + _("Grading notes") + "**\n\n" + "\n".join(f"- {n}" for n in notes)
         nb.cells.insert(0, nbformat.v4.new_markdown_cell(text))
     return nb

@@ -18,12 +18,14 @@ from pathlib import Path
 import nbformat
 
 from attentionlab.data import DataError
+from attentionlab.i18n import use
 from grader.grading import sanitize
-from grader.course import NOTEBOOKS, config, data_for, notebook_of
+from grader.course import NOTEBOOKS, config, data_for, language, notebook_of
 from grader.hidden import SetupError
 from grader.grading.kernel import LOG as KERNEL_LOG
 from grader.grading.preprocessors import VERDICTS, SandboxedExecute
 from grader.grading.sandbox import share_cores
+from grader.i18n import _
 
 # Local workers are forked from a server that has imported this module once (3 s a worker otherwise), and nothing
 # else: the coordinator may have started TensorFlow's threads, which a fork would copy half-alive.
@@ -32,6 +34,12 @@ FORKSERVER.set_forkserver_preload([__name__])
 
 
 def run_submission(assignment: str, student: str, submitted: bytes, execute: type = SandboxedExecute) -> dict:
+    """:func:`outcome`, with every message in the edition's language."""
+    with use(language(assignment)):
+        return outcome(assignment, student, submitted, execute)
+
+
+def outcome(assignment: str, student: str, submitted: bytes, execute: type) -> dict:
     """Outcome of one submission: the executed notebook, its verdicts and notes; or the error that stopped it.
     ``execute``: the step that runs it (a SandboxedExecute; the self-check's also shows its progress).
 
@@ -54,12 +62,12 @@ def run_submission(assignment: str, student: str, submitted: bytes, execute: typ
     except sanitize.SubmissionError as exc:
         return {"error": str(exc), "retry": False}
     except DataError as exc:
-        return {"error": f"the corpus is unavailable: {exc}".replace("\n", " "), "retry": True}
+        return {"error": _("the corpus is unavailable: {reason}", reason=exc).replace("\n", " "), "retry": True}
     except SetupError as exc:
         return {"error": str(exc), "retry": True}
     except Exception as exc:  # a grader fault must still give this submission a row, and leave a trace
-        return {"error": f"grading failed: {type(exc).__name__}: {exc}", "retry": True, "fault": True,
-                "trace": traceback.format_exc()}
+        return {"error": _("grading failed: {error}: {message}", error=type(exc).__name__, message=exc),
+                "retry": True, "fault": True, "trace": traceback.format_exc()}
 
 
 def timed(assignment: str, student: str, submitted: bytes) -> tuple[dict, float]:

@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Callable
 
-from grader.course import CHECK_SEED
+from grader.course import CHECK_SEED, base
 from grader.hidden.remote import KernelGone, StudentError
 from grader.i18n import N_, _
 
@@ -58,7 +58,7 @@ def hidden_check(grade_id: str, *names: str):
 
 def checks_for(assignment: str) -> dict[str, Check]:
     """grade_id -> Check, for every hidden check of ``assignment``."""
-    module = importlib.import_module(f"grader.hidden.{MODULES[assignment]}")
+    module = importlib.import_module(f"grader.hidden.{MODULES[base(assignment)]}")
     found = [fn.check for fn in vars(module).values() if isinstance(getattr(fn, "check", None), Check)]
     return {c.grade_id: c for c in found}
 

@@ -20,12 +20,13 @@ from grader.hidden.forward import lstm_step as _lstm_step
 from grader.hidden.remote import StudentError
 from grader.hidden.numpy_attention import reference_softmax as _softmax
 from grader.hidden.seq2seq import to_numpy as _np
+from grader.i18n import N_, _
 
 ALIGNMENT_BAR = baseline.ALIGNMENT_BAR
-NOT_THE_MODEL = ("Your `translate` does not give the translations that the grader computes from your model's weights, "
-                 "and the grader scores only the model you trained. Keep the line of section 9 that takes `translate` "
-                 "from the model you chose. If you did, your attention layer or your decoder differs from the "
-                 "course's: make the tests of sections 1 to 4 pass first.")
+NOT_THE_MODEL = N_("Your `translate` does not give the translations that the grader computes from your model's "
+                   "weights, and the grader scores only the model you trained. Keep the line of section 9 that takes "
+                   "`translate` from the model you chose. If you did, your attention layer or your decoder differs "
+                   "from the course's: make the tests of sections 1 to 4 pass first.")
 SCORES = ("dot", "general", "additive")
 COURSE_SCALED = {"dot": True, "general": True, "additive": False}  # the reference's decision (tests compare with Keras)
 # The tolerance of the layer checks: float32 Keras against float64 NumPy on scores of size ~10 differ by ~1e-6;
@@ -42,22 +43,22 @@ def scores(dot_score, general_score, additive_score):
                     rng.standard_normal(5))
     kT = k.transpose(0, 2, 1)
     # float64 inputs: 1e-4 is far above rounding, far below any wrong formula
-    checks.close(_np(dot_score(q, k)), q @ kT, "dot_score (batch 3, T = 4, S = 7, d = 6)",
-                 "Entry [b, t, j] is the dot product of query t with key j of the same batch element.", atol=1e-4)
-    checks.close(_np(general_score(q, k, W)), q @ W @ kT, "general_score (batch 3, T = 4, S = 7, d = 6)",
-                 "Entry [b, t, j] is s W h_jᵀ: the query, times W, times key j (section 1).", atol=1e-4,
-                 mistakes={"W is on the wrong side (transposed): in s W h_jᵀ the query meets W's rows and the key "
-                           "its columns.": q @ W.T @ kT,
-                           "The scores are transposed: return shape (batch, T, S), queries first.":
+    checks.close(_np(dot_score(q, k)), q @ kT, _("dot_score (batch 3, T = 4, S = 7, d = 6)"),
+                 _("Entry [b, t, j] is the dot product of query t with key j of the same batch element."), atol=1e-4)
+    checks.close(_np(general_score(q, k, W)), q @ W @ kT, _("general_score (batch 3, T = 4, S = 7, d = 6)"),
+                 _("Entry [b, t, j] is s W h_jᵀ: the query, times W, times key j (section 1)."), atol=1e-4,
+                 mistakes={_("W is on the wrong side (transposed): in s W h_jᵀ the query meets W's rows and the key "
+                             "its columns."): q @ W.T @ kT,
+                           _("The scores are transposed: return shape (batch, T, S), queries first."):
                                (k @ W @ q.transpose(0, 2, 1))})
     expected = np.tanh((k @ W1)[:, None] + (q @ W2)[:, :, None]) @ v
     actual = _np(additive_score(q, k, W1, W2, v))
     misplaced = [np.tanh((k @ A)[:, None] + (q @ B)[:, :, None]) @ v for A, B in ((W2, W1), (W2, W2), (W1, W1))]
     if np.shape(actual) == expected.shape and any(np.allclose(actual, m, atol=1e-4) for m in misplaced):
-        checks.fail("additive_score is wrong: W1 goes with the keys (encoder outputs) and W2 with the query.")
+        checks.fail(_("additive_score is wrong: W1 goes with the keys (encoder outputs) and W2 with the query."))
     checks.close(actual, expected, "additive_score (T = 4, S = 7, A = 5)",
-                 "Entry [b, t, j] is v · tanh(h_j W1 + s_t W2): every key paired with every query, so the sum inside "
-                 "the tanh has shape (batch, T, S, A).", atol=1e-4)
+                 _("Entry [b, t, j] is v · tanh(h_j W1 + s_t W2): every key paired with every query, so the sum "
+                   "inside the tanh has shape (batch, T, S, A)."), atol=1e-4)
 
 
 def _case(salt, d=8):
@@ -96,7 +97,7 @@ def _score_fns(dot_score, general_score, additive_score):
             "additive": lambda q, k, p: additive_score(q, k, *p)}
 
 
-SCALE_FIX = "the layer must scale exactly the scores your declaration names"
+SCALE_FIX = N_("the layer must scale exactly the scores your declaration names")
 
 
 def declared(SCALED) -> dict:
@@ -104,8 +105,8 @@ def declared(SCALED) -> dict:
     value = questions.read(SCALED)
     if (not isinstance(value, dict) or set(value) != set(SCORES)
             or not all(isinstance(x, (bool, np.bool_)) for x in value.values())):
-        checks.fail('SCALED must be a dict with one entry, True or False, for each of "dot", "general" and "additive" '
-                    f"(section 2), not {value!r}.")
+        checks.fail(_('SCALED must be a dict with one entry, True or False, for each of "dot", "general" and '
+                      '"additive" (section 2), not {value!r}.', value=value))
     return {score: bool(x) for score, x in value.items()}
 
 
@@ -114,12 +115,12 @@ def cross_attention(CrossAttention, dot_score, general_score, additive_score, SC
     """Each score: masked softmax of the scores (the course's formula or the student's own function), divided by √d
     exactly where the student's declaration says so."""
     d, student, scaled = 8, _score_fns(dot_score, general_score, additive_score), declared(SCALED)
-    _, query, keys, mask = _case(6, d)
+    _rng, query, keys, mask = _case(6, d)
     for score in SCORES:
         layer = CrossAttention(d, score)
         context, weights = (_np(x) for x in layer(query, keys, mask))
-        checks.shape(context, (2, 4, d), f"{score} context (batch, T, d)")
-        checks.shape(weights, (2, 4, 6), f"{score} weights (batch, T, S)")
+        checks.shape(context, (2, 4, d), _("{score} context (batch, T, d)", score=score))
+        checks.shape(weights, (2, 4, 6), _("{score} weights (batch, T, S)", score=score))
         params = [np.asarray(w, "float64") for w in layer.get_weights()]
         raw = [raw_scores(score, params, query, keys)]
         try:  # a right layer built on a wrong score function loses the score cell only
@@ -127,22 +128,25 @@ def cross_attention(CrossAttention, dot_score, general_score, additive_score, SC
         except Exception:  # noqa: BLE001 - the score functions are judged by their own cell
             pass
         factor, other = (np.sqrt(d), 1.0) if scaled[score] else (1.0, np.sqrt(d))
-        checks.rows_sum_to_one(weights, f"{score} attention weights (softmax over the source positions)")
+        checks.rows_sum_to_one(weights, _("{score} attention weights (softmax over the source positions)",
+                                          score=score))
         if not np.allclose(weights[0, :, 4:], 0, atol=1e-6):
-            checks.fail(f"{score}: padded source positions get weight. A padded position must get zero weight "
-                        "whatever its score, so its score has to be changed before the softmax, not after.")
+            checks.fail(_("{score}: padded source positions get weight. A padded position must get zero weight "
+                          "whatever its score, so its score has to be changed before the softmax, not after.",
+                          score=score))
         expected = next((attend(e / factor, keys, mask) for e in raw
                          if np.allclose(weights, attend(e / factor, keys, mask)[1], atol=ATOL)), None)
         if expected is None and any(np.allclose(weights, attend(e / other, keys, mask)[1], atol=ATOL) for e in raw):
-            checks.fail(f"SCALED says {scaled[score]} for the {score} score, and the layer does the opposite: "
-                        f"{SCALE_FIX}.")
+            checks.fail(_("SCALED says {declared} for the {score} score, and the layer does the opposite: {fix}.",
+                          declared=scaled[score], score=score, fix=_(SCALE_FIX)))
         if expected is None:
-            checks.fail(f"The {score} attention weights differ from the expected ones: the softmax over the source "
-                        f"positions of the {score} score on this layer's own weights, masked, scaled as you declared.")
-        checks.close(context, expected[0], f"{score} context",
-                     "The context is the weighted sum of the encoder outputs, one weight per source position.",
-                     atol=ATOL, mistakes={"The context must weigh each encoder output by its attention weight; it "
-                                          "is the plain mean of the keys.":
+            checks.fail(_("The {score} attention weights differ from the expected ones: the softmax over the source "
+                          "positions of the {score} score on this layer's own weights, masked, scaled as you "
+                          "declared.", score=score))
+        checks.close(context, expected[0], _("{score} context", score=score),
+                     _("The context is the weighted sum of the encoder outputs, one weight per source position."),
+                     atol=ATOL, mistakes={_("The context must weigh each encoder output by its attention weight; it "
+                                            "is the plain mean of the keys."):
                                               np.repeat(keys.mean(1, keepdims=True), 4, axis=1)})
 
 
@@ -163,7 +167,7 @@ def _contexts(CrossAttention, score, params, query, keys, mask):
 
 def _luong(params, context, s):
     """Luong's logits W_out tanh(W_c [c; s]) + b, for either order of c and s."""
-    *_, W_c, W_out, b_out = params
+    *_rest, W_c, W_out, b_out = params
     return [np.tanh(np.concatenate(pair, -1) @ W_c) @ W_out + b_out for pair in ([context, s], [s, context])]
 
 
@@ -181,45 +185,46 @@ def _lstm(params, ids, state):
 @hidden_check("test_luong_decoder", "LuongDecoder", "CrossAttention")
 def luong_decoder(LuongDecoder, CrossAttention):
     """Logits, state and weights follow Luong's equations (h̃_t = tanh(W_c[c_t; s_t])) on the decoder's weights."""
-    rng, _, keys, mask = _case(7)
+    rng, _query, keys, mask = _case(7)
     decoder = LuongDecoder(vocab_size=20, embedding_dim=5, units=8, score="general")
     state = [rng.standard_normal((2, 8)).astype("float32") * 0.5, rng.standard_normal((2, 8)).astype("float32")]
     ids = np.array([[2, 4, 5], [2, 6, 0]])
-    logits, (h, _), weights = decoder(ids, keys, mask, state)
+    logits, (h, _c), weights = decoder(ids, keys, mask, state)
     logits, h, weights = _np(logits), _np(h), _np(weights)
-    checks.shape(logits, (2, 3, 20), "logits (batch, T, vocab_size)")
-    checks.shape(weights, (2, 3, 6), "attention weights (batch, T, S)")
+    checks.shape(logits, (2, 3, 20), _("logits (batch, T, vocab_size)"))
+    checks.shape(weights, (2, 3, 6), _("attention weights (batch, T, S)"))
     params = [np.asarray(w, "float64") for w in decoder.get_weights()]
     if params[5].shape != (16, 8):
-        checks.fail("self.W_c must take [c_t; s_t]: the context joined with the LSTM output (2 · units values).")
-    s, h_end, _ = _lstm(params, ids, state)
+        checks.fail(_("self.W_c must take [c_t; s_t]: the context joined with the LSTM output (2 · units values)."))
+    s, h_end, _c_end = _lstm(params, ids, state)
     if not np.allclose(h, h_end, atol=1e-4):
         stateless = _lstm(params, ids, [np.zeros((2, 8))] * 2)[1]
-        checks.fail("The LSTM starts from zeros: it must start from the encoder's state, the argument `state`, or "
-                    "the decoder never sees the sentence." if np.allclose(h, stateless, atol=1e-4)
-                    else "The second value must be the LSTM's final state [h, c].")
+        checks.fail(_("The LSTM starts from zeros: it must start from the encoder's state, the argument `state`, "
+                      "or the decoder never sees the sentence.") if np.allclose(h, stateless, atol=1e-4)
+                    else _("The second value must be the LSTM's final state [h, c]."))
     candidates = _contexts(CrossAttention, "general", params[4:5], s, keys, mask)
     matching = [c for c, w in candidates if np.allclose(weights, w, atol=1e-4)]
     if not matching:
-        checks.fail("The attention weights are not those of the layer's attention with the LSTM's outputs s_t "
-                    "(all steps) as queries over the encoder outputs (section 3).")
+        checks.fail(_("The attention weights are not those of the layer's attention with the LSTM's outputs s_t "
+                      "(all steps) as queries over the encoder outputs (section 3)."))
     if not any(np.allclose(logits, out, atol=1e-4) for c in matching for out in _luong(params, c, s)):
-        checks.fail("The logits differ from Luong's: the next-word scores come from the attentional state "
-                    "h̃_t = tanh(W_c [c_t; s_t]), where c_t is the context and s_t the LSTM output of the same step.")
+        checks.fail(_("The logits differ from Luong's: the next-word scores come from the attentional state "
+                      "h̃_t = tanh(W_c [c_t; s_t]), where c_t is the context and s_t the LSTM output of the same "
+                      "step."))
 
 
 @hidden_check("test_bahdanau_step", "BahdanauDecoder", "CrossAttention")
 def bahdanau_step(BahdanauDecoder, CrossAttention):
     """One step: weights from s_{t-1}, the LSTM fed [y; c_t], output [s_t; c_t], on the decoder's own weights."""
-    rng, _, keys, mask = _case(8)
+    rng, _query, keys, mask = _case(8)
     decoder = BahdanauDecoder(vocab_size=20, embedding_dim=5, units=8)
     y = rng.standard_normal((2, 5)).astype("float32")
     state = [rng.standard_normal((2, 8)).astype("float32") * 0.5, rng.standard_normal((2, 8)).astype("float32")]
     output, new_state, weights = decoder.step(y, state, keys, mask)
     output, weights, (s_new, c_new) = _np(output), _np(weights), [_np(x) for x in new_state]
-    checks.shape(weights, (2, 6), "weights of one step (batch, S)")
-    checks.shape(output, (2, 16), "[s_t; c_t] (batch, 2 · units)")
-    _, W1, W2, v, kernel, recurrent, bias, *_ = [np.asarray(w, "float64") for w in decoder.get_weights()]
+    checks.shape(weights, (2, 6), _("weights of one step (batch, S)"))
+    checks.shape(output, (2, 16), _("[s_t; c_t] (batch, 2 · units)"))
+    _embedding, W1, W2, v, kernel, recurrent, bias, *_rest = [np.asarray(w, "float64") for w in decoder.get_weights()]
 
     def step_with(query):
         return [(c[:, 0], w[:, 0]) for c, w in _contexts(CrossAttention, "additive", [W1, W2, v],
@@ -227,31 +232,31 @@ def bahdanau_step(BahdanauDecoder, CrossAttention):
 
     matching = [c for c, w in step_with(state[0]) if np.allclose(weights, w, atol=1e-4)]
     if not matching:
-        if any(np.allclose(weights, w, atol=1e-4) for _, w in step_with(s_new)):
-            checks.fail("The weights come from the new state s_t (Luong's query): Bahdanau scores with the "
-                        "previous state s_{t-1}, before the LSTM step.")
-        checks.fail("The weights of the step are not the layer's attention with the previous state s_{t-1} as the "
-                    "query (a sequence of one query) over the encoder outputs (section 4).")
+        if any(np.allclose(weights, w, atol=1e-4) for _context, w in step_with(s_new)):
+            checks.fail(_("The weights come from the new state s_t (Luong's query): Bahdanau scores with the "
+                          "previous state s_{t-1}, before the LSTM step."))
+        checks.fail(_("The weights of the step are not the layer's attention with the previous state s_{t-1} as "
+                      "the query (a sequence of one query) over the encoder outputs (section 4)."))
     fed = [(c, _lstm_step(np.concatenate(x, -1), state[0], state[1], kernel, recurrent, bias))
            for c in matching for x in ([y, c], [c, y])]
     fed = [(c, s) for c, (s, m) in fed if np.allclose(s_new, s, atol=1e-4) and np.allclose(c_new, m, atol=1e-4)]
     if not fed:
-        checks.fail("The new state is not the LSTM cell's on [y; c_t]: the cell's input is the embedded word "
-                    "joined with the context of this step, and its state the previous one.")
+        checks.fail(_("The new state is not the LSTM cell's on [y; c_t]: the cell's input is the embedded word "
+                      "joined with the context of this step, and its state the previous one."))
     if not any(np.allclose(output, np.concatenate(x, -1), atol=1e-4) for c, s in fed for x in ([s, c], [c, s])):
-        checks.fail("The step's output must be [s_t; c_t]: the cell's new output joined with the context.")
+        checks.fail(_("The step's output must be [s_t; c_t]: the cell's new output joined with the context."))
 
 
 def handed_in(translate, models, choice):
     """The reading of ``models[choice]``'s weights that gives the notebook's translations, vocabularies, corpus."""
     name = choice.value()
     if not isinstance(name, str) or name not in ("Luong", "Bahdanau"):
-        checks.fail('Set `choice` to "Luong" or "Bahdanau": the name of the model you hand in.')
+        checks.fail(_('Set `choice` to "Luong" or "Bahdanau": the name of the model you hand in.'))
     found = models.value(handles=True)
-    fixes = ("Keep `models` as the training cell makes it: the grader reads your model's weights there.",
-             f"models[{name!r}] does not have the weights of the model attention_model({name!r}) builds on the "
-             "course's vocabularies, and the grader reads them in that layout. Build and train it with the "
-             "notebook's cells.", NOT_THE_MODEL)
+    fixes = (_("Keep `models` as the training cell makes it: the grader reads your model's weights there."),
+             _("models[{name!r}] does not have the weights of the model attention_model({name!r}) builds on the "
+               "course's vocabularies, and the grader reads them in that layout. Build and train it with the "
+               "notebook's cells.", name=name), _(NOT_THE_MODEL))
     return seq2seq.handed_in(translate, found.get(name) if isinstance(found, dict) else None, name, 9, fixes)
 
 
@@ -263,15 +268,16 @@ def bleu_gate(translate, models, choice):
         baseline.check_environment(record)
     except (OSError, RuntimeError) as exc:
         raise SetupError(str(exc)) from None
-    _, texts, _, references = seq2seq.grader_translations(*handed_in(translate, models, choice))
+    _sources, texts, _attention, references = seq2seq.grader_translations(*handed_in(translate, models, choice))
     score = metrics.corpus_bleu(texts, references)
     needed = record["bleu"] + baseline.MARGIN
     if score.score < needed:
-        checks.fail(f"BLEU {score.score:.1f} does not beat the no-attention baseline ({record['bleu']:.1f}) by "
-                    f"{baseline.MARGIN:g} points. Look at the loss curves first; then check that the context is a "
-                    "softmax-weighted sum of the encoder outputs and that padding is masked.")
-    return (f"The grader's BLEU on the test split: {score.score:.1f}; no-attention baseline {record['bleu']:.1f}; "
-            f"needed {needed:.1f}.")
+        checks.fail(_("BLEU {bleu:.1f} does not beat the no-attention baseline ({baseline:.1f}) by {margin:g} "
+                      "points. Look at the loss curves first; then check that the context is a softmax-weighted sum "
+                      "of the encoder outputs and that padding is masked.",
+                      bleu=score.score, baseline=record['bleu'], margin=baseline.MARGIN))
+    return _("The grader's BLEU on the test split: {bleu:.1f}; no-attention baseline {baseline:.1f}; needed "
+             "{needed:.1f}.", bleu=score.score, baseline=record['bleu'], needed=needed)
 
 
 def judge_alignment(pairs, attention, train) -> str:
@@ -284,13 +290,15 @@ def judge_alignment(pairs, attention, train) -> str:
     found = word_alignment.agreement(links, attention)
     diagonal = word_alignment.agreement(links, word_alignment.content_blind(pairs)["diagonal"])
     if found["strict"] < ALIGNMENT_BAR:
-        checks.fail(f"{found['strict']:.0%} of the linked words of the test split get their strongest weight on their "
-                    f"linked English word; {ALIGNMENT_BAR:.0%} are needed, and position alone (the diagonal) gets "
-                    f"{diagonal['strict']:.0%}. Look at your model's heatmap: does the step that writes a word look at "
-                    "its English word, at a neighbour, or along the diagonal whatever the words? Then compare the "
-                    "figures of both models in sections 6 and 8 before you decide (section 9).")
-    return (f"Alignment: {found['strict']:.0%} of {found['words']} linked words (strict), {found['near']:.0%} within "
-            f"one word, mean weight {found['mass']:.2f}; the diagonal: {diagonal['strict']:.0%}.")
+        checks.fail(_("{strict:.0%} of the linked words of the test split get their strongest weight on their "
+                      "linked English word; {bar:.0%} are needed, and position alone (the diagonal) gets "
+                      "{diagonal:.0%}. Look at your model's heatmap: does the step that writes a word look at its "
+                      "English word, at a neighbour, or along the diagonal whatever the words? Then compare the "
+                      "figures of both models in sections 6 and 8 before you decide (section 9).",
+                      strict=found['strict'], bar=ALIGNMENT_BAR, diagonal=diagonal['strict']))
+    return _("Alignment: {strict:.0%} of {words} linked words (strict), {near:.0%} within one word, mean weight "
+             "{mass:.2f}; the diagonal: {diagonal:.0%}.", strict=found['strict'], words=found['words'],
+             near=found['near'], mass=found['mass'], diagonal=diagonal['strict'])
 
 
 @hidden_check("test_alignment", "translate", "models", "choice")
@@ -304,27 +312,27 @@ def alignment(translate, models, choice):
 def q_scaling(answer):
     """Dot and general scores are sums of d products whose spread grows as √d (Glorot's W keeps that); the additive one
     is v · tanh(...), with Glorot's v of variance 1/d: its spread does not grow."""
-    questions.choice(answer, "c", "Run the measurement cell of section 2 with d = 512 and compare the spreads with "
-                                  "those at d = 128. For each score, count the products it adds up, and look at how "
-                                  "the size of its initial weights depends on d.")
+    questions.choice(answer, "c", _("Run the measurement cell of section 2 with d = 512 and compare the spreads "
+                                    "with those at d = 128. For each score, count the products it adds up, and look "
+                                    "at how the size of its initial weights depends on d."))
 
 
 @hidden_check("test_q_step_by_step", "answer_step_by_step")
 def q_step_by_step(answer):
     """Without c_t in its input, the LSTM's inputs are the target words only: one call gives s_1..s_T, and the queries
     s_0..s_{T-1} are all known before any attention is computed."""
-    questions.choice(answer, "a", "Reread sections 3 and 4: what does the LSTM of this variant take as input at step "
-                                  "t, and is any of it computed by the attention? The queries can wait until the "
-                                  "LSTM has run.")
+    questions.choice(answer, "a", _("Reread sections 3 and 4: what does the LSTM of this variant take as input at "
+                                    "step t, and is any of it computed by the attention? The queries can wait until "
+                                    "the LSTM has run."))
 
 
 @hidden_check("test_q_position", "answer_position")
 def q_position(answer):
     """English and Spanish keep most of their word order in these short sentences: the word at the same relative
     position is often the linked one, so position alone agrees with the alignment for more than half the words."""
-    questions.choice(answer, "a", "Reread section 8: which attention is the diagonal, and what does it need for a "
-                                  "hit? Then compare the order of the words in a few English sentences and their "
-                                  "Spanish translations.")
+    questions.choice(answer, "a", _("Reread section 8: which attention is the diagonal, and what does it need for "
+                                    "a hit? Then compare the order of the words in a few English sentences and their "
+                                    "Spanish translations."))
 
 
 # A printed figure this close to a bar may be read on either side of it: BLEU is printed with one decimal, the
@@ -354,18 +362,20 @@ def q_choice(answer, results):
     try:
         found = results.value()
     except StudentError:
-        checks.fail("`results` is not defined: run sections 5 to 8 (training, BLEU, alignment) first, then answer.")
+        checks.fail(_("`results` is not defined: run sections 5 to 8 (training, BLEU, alignment) first, then "
+                      "answer."))
     try:
         figures = {name: found[name] for name in ("Luong", "Bahdanau")}
         options = {LETTERS[luong, bahdanau] for luong in clears(figures["Luong"], baseline_bleu)
                    for bahdanau in clears(figures["Bahdanau"], baseline_bleu)}
     except (TypeError, KeyError, IndexError):
-        checks.fail("`results` does not hold the figures of section 6 for both models: run sections 5 to 8 again, "
-                    "without changing `results`, then answer.")
+        checks.fail(_("`results` does not hold the figures of section 6 for both models: run sections 5 to 8 "
+                      "again, without changing `results`, then answer."))
     if value.strip().lower() not in options:
-        checks.fail(f"{answer} = {value!r} does not match your own figures. Reread sections 6 and 8: for each model, "
-                    f"compare its validation BLEU with the baseline's ({baseline_bleu:.1f}) plus {baseline.MARGIN:g}, "
-                    f"and its strict agreement with the word alignment with {ALIGNMENT_BAR:.0%}.")
+        checks.fail(_("{answer} = {value!r} does not match your own figures. Reread sections 6 and 8: for each "
+                      "model, compare its validation BLEU with the baseline's ({baseline:.1f}) plus {margin:g}, and "
+                      "its strict agreement with the word alignment with {bar:.0%}.",
+                      answer=answer, value=value, baseline=baseline_bleu, margin=baseline.MARGIN, bar=ALIGNMENT_BAR))
 
 
 # ---------------------------------------------------------------- section 7's controlled experiment, section 8's own
@@ -405,16 +415,16 @@ def q_length(answer, reversal):
     try:
         found = reversal.value()
     except StudentError:
-        checks.fail("`reversal` is not defined: run the experiment of section 7 first, then answer.")
+        checks.fail(_("`reversal` is not defined: run the experiment of section 7 first, then answer."))
     try:
         options = length_letters(found)
     except (TypeError, KeyError, IndexError, AttributeError):
-        checks.fail("`reversal` does not hold the figures of the experiment of section 7: run its cell again, without "
-                    "changing `reversal`, then answer.")
+        checks.fail(_("`reversal` does not hold the figures of the experiment of section 7: run its cell again, "
+                      "without changing `reversal`, then answer."))
     if value.strip().lower() not in options:
-        checks.fail(f"{answer} = {value!r} does not match your own figures. Reread your figure of section 7: how many "
-                    "points of accuracy does each model lose from the shortest sequences to the longest? Compare the "
-                    "two losses.")
+        checks.fail(_("{answer} = {value!r} does not match your own figures. Reread your figure of section 7: how "
+                      "many points of accuracy does each model lose from the shortest sequences to the longest? "
+                      "Compare the two losses.", answer=answer, value=value))
 
 
 def source_words() -> set[str]:
@@ -426,18 +436,21 @@ def own_sentences(my_sentences) -> list[str]:
     """The student's two sentences, normalised as the corpus is, or a failure saying what to change."""
     value = questions.read(my_sentences)
     if not isinstance(value, (list, tuple)) or len(value) != 2 or not all(isinstance(s, str) for s in value):
-        checks.fail(f"my_sentences must be a list of two strings, your two English sentences, not {value!r}.")
+        checks.fail(_("my_sentences must be a list of two strings, your two English sentences, not {value!r}.",
+                      value=value))
     sentences, known = [data.normalise(s) for s in value], source_words()
     for sentence in sentences:
         unknown = [word for word in sentence.split() if word not in known]
         if unknown:
-            checks.fail(f"{unknown[0]!r} in {sentence!r} is not in the source vocabulary: the models have never seen "
-                        "it. Choose another word (`word in src_vocab.ids` tells whether they know it).")
+            checks.fail(_("{word!r} in {sentence!r} is not in the source vocabulary: the models have never seen "
+                          "it. Choose another word (`word in src_vocab.ids` tells whether they know it).",
+                          word=unknown[0], sentence=sentence))
         if not SUBSET.length_ok(sentence):
-            checks.fail(f"{sentence!r} has {data.word_count(sentence)} words (punctuation not counted): write "
-                        f"sentences of {SUBSET.min_words} to {SUBSET.max_words} words, as the corpus has.")
+            checks.fail(_("{sentence!r} has {count} words (punctuation not counted): write sentences of {fewest} to "
+                          "{most} words, as the corpus has.", sentence=sentence, count=data.word_count(sentence),
+                          fewest=SUBSET.min_words, most=SUBSET.max_words))
     if sentences[0] == sentences[1]:
-        checks.fail("Write two different sentences.")
+        checks.fail(_("Write two different sentences."))
     return sentences
 
 
@@ -452,8 +465,8 @@ def _readings(my_readings) -> list[tuple[str, str]]:
     pairs = isinstance(value, (list, tuple)) and len(value) == 2 and all(
         isinstance(p, (list, tuple)) and len(p) == 2 and all(isinstance(w, str) for w in p) for p in value)
     if not pairs:
-        checks.fail("my_readings must be a list of two pairs of strings, (a word the model wrote, an English word), "
-                    f"one pair for each of your sentences, in their order; not {value!r}.")
+        checks.fail(_("my_readings must be a list of two pairs of strings, (a word the model wrote, an English "
+                      "word), one pair for each of your sentences, in their order; not {value!r}.", value=value))
     return [(written.strip().lower(), english.strip().lower()) for written, english in value]
 
 
@@ -464,34 +477,36 @@ def own_reading(my_sentences, my_readings, models):
     sentences, readings = own_sentences(my_sentences), _readings(my_readings)
     found = models.value(handles=True)
     model = found.get(MY_MODEL) if isinstance(found, dict) else None
-    fixes = ("Keep `models` as the training cell of section 5 makes it: the grader reads the weights of "
-             f"models[{MY_MODEL!r}] there.",
-             f"models[{MY_MODEL!r}] does not have the weights of the model attention_model({MY_MODEL!r}) builds on the "
-             "course's vocabularies, and the grader reads them in that layout. Build and train it with the notebook's "
-             "cells.",
-             f"models[{MY_MODEL!r}].translate does not give the translations that the grader computes from the model's "
-             "weights: make the tests of sections 1 to 3 pass first.")
-    reading, vocabs, _ = seq2seq.handed_in(lambda *args, **kwargs: model.translate(*args, **kwargs), model, MY_MODEL,
-                                           11, fixes)
-    texts, attention, _ = reading.translate(sentences, *vocabs)
+    fixes = (_("Keep `models` as the training cell of section 5 makes it: the grader reads the weights of "
+               "models[{name!r}] there.", name=MY_MODEL),
+             _("models[{name!r}] does not have the weights of the model attention_model({name!r}) builds on the "
+               "course's vocabularies, and the grader reads them in that layout. Build and train it with the "
+               "notebook's cells.", name=MY_MODEL),
+             _("models[{name!r}].translate does not give the translations that the grader computes from the model's "
+               "weights: make the tests of sections 1 to 3 pass first.", name=MY_MODEL))
+    reading, vocabs, _found = seq2seq.handed_in(lambda *args, **kwargs: model.translate(*args, **kwargs), model,
+                                                MY_MODEL, 11, fixes)
+    texts, attention, _gaps = reading.translate(sentences, *vocabs)
     for number, (sentence, written_text, weights, (written, english)) in enumerate(
             zip(sentences, texts, attention, readings), 1):
         rows = [t for t, word in enumerate(written_text.split()) if word == written]
         if not rows:
-            checks.fail(f"{written!r} is not a word that the model wrote for your sentence {number} (it wrote "
-                        f"{written_text!r}): choose a row of that sentence's map, other than [end].")
+            checks.fail(_("{word!r} is not a word that the model wrote for your sentence {number} (it wrote "
+                          "{translation!r}): choose a row of that sentence's map, other than [end].",
+                          word=written, number=number, translation=written_text))
         columns = [j for j, word in enumerate(sentence.split()) if word == english]
         if not columns:
-            checks.fail(f"{english!r} is not a word of your sentence {number}, {sentence!r}: the columns of its map "
-                        "are its words.")
+            checks.fail(_("{word!r} is not a word of your sentence {number}, {sentence!r}: the columns of its map "
+                          "are its words.", word=english, number=number, sentence=sentence))
         rows = [t for t in rows if weights[t].max() >= EVEN / weights.shape[1]]
         if not rows:
-            checks.fail(f"In the map of your sentence {number}, the row of {written!r} spreads its weight almost "
-                        f"evenly (even weight {1 / weights.shape[1]:.2f}): it has no strongest weight to read. Choose "
-                        "a word whose row has one bright cell. If every row is even, your model has not learned yet: "
-                        "look at its loss curves (section 5).")
+            checks.fail(_("In the map of your sentence {number}, the row of {word!r} spreads its weight almost "
+                          "evenly (even weight {even:.2f}): it has no strongest weight to read. Choose a word whose "
+                          "row has one bright cell. If every row is even, your model has not learned yet: look at "
+                          "its loss curves (section 5).", number=number, word=written, even=1 / weights.shape[1]))
         if not any(weights[t, j] >= weights[t].max() - READ_SLACK for t in rows for j in columns):
-            checks.fail(f"In the map of your sentence {number}, the row of {written!r} does not put its strongest "
-                        f"weight on {english!r}. Find the row of {written!r}, then the brightest cell along it: its "
-                        "column is the English word. If two cells look alike, print that row of the weights.")
-    return "Your readings match the attention weights that the grader computes from your Luong model."
+            checks.fail(_("In the map of your sentence {number}, the row of {word!r} does not put its strongest "
+                          "weight on {english!r}. Find the row of {word!r}, then the brightest cell along it: its "
+                          "column is the English word. If two cells look alike, print that row of the weights.",
+                          number=number, word=written, english=english))
+    return _("Your readings match the attention weights that the grader computes from your Luong model.")

@@ -13,6 +13,7 @@ from attentionlab import checks, data, lm, text
 from grader.hidden import SetupError, fresh, hidden_check, questions
 from grader.hidden.numpy_attention import reference_softmax as _softmax
 from grader.hidden.seq2seq import to_numpy as _np
+from grader.i18n import N_, _
 
 # Test-split sentences (drawn per run from the 712 of lm_texts) on which the grader measures both perplexities. Measured
 # on all 712 with the reference trained as notebook 6 trains it, seeds 0, 1, 2: 17.6, 18.0 and 17.7 against the
@@ -27,9 +28,9 @@ LN_EPSILON = 1e-3  # keras.layers.LayerNormalization's default
 # plus 1e-6 for the small entries, bound what a correct float32 encoding errs by (measured: at most 1.1 rounding per
 # radian, 3.3e-6 at n = 59); a mistake errs by 0.1 or more.
 PE_ATOL_PER_POSITION = 4 * 6e-8
-FIX_CAUSAL = ("Position t sees the words after it. A language model predicts word t + 1 from words 1..t, so in "
-              "training each position may attend to itself and to the positions before it only: the attention needs "
-              "the causal mask of notebook 3 (section 2 says how the layer takes it).")
+FIX_CAUSAL = N_("Position t sees the words after it. A language model predicts word t + 1 from words 1..t, so in "
+                 "training each position may attend to itself and to the positions before it only: the attention "
+                 "needs the causal mask of notebook 3 (section 2 says how the layer takes it).")
 
 
 # ---------------------------------------------------------------- 1. positional encoding
@@ -50,15 +51,16 @@ def positional_encoding(student):
     for n, d in ((int(rng.integers(20, 60)), 2 * int(rng.integers(4, 16))), (int(rng.integers(5, 30)), 7)):
         checks.close(_np(student(n, d)), reference_pe(n, d), f"positional_encoding({n}, {d})",
                      atol=1e-6 + PE_ATOL_PER_POSITION * n, rtol=0.0,
-                     hint="Column 2i holds sin(pos / 10000^(2i/d_model)), column 2i + 1 the cos of the same angle.",
+                     hint=_("Column 2i holds sin(pos / 10000^(2i/d_model)), column 2i + 1 the cos of the same "
+                            "angle."),
                      mistakes={
-                         "sin and cos are swapped: the even columns (2i) hold the sine, the odd ones (2i + 1) "
-                         "the cosine.": reference_pe(n, d, sine_even=False),
-                         "The two columns of a pair share one frequency, so the exponent is 2i/d_model with i the "
-                         "number of the column's pair, not the column index over d_model.":
+                         _("sin and cos are swapped: the even columns (2i) hold the sine, the odd ones (2i + 1) "
+                           "the cosine."): reference_pe(n, d, sine_even=False),
+                         _("The two columns of a pair share one frequency, so the exponent is 2i/d_model with i the "
+                           "number of the column's pair, not the column index over d_model."):
                          reference_pe(n, d, exponent="j"),
-                         "The exponent is 2i/d_model, not i/d_model: i numbers the pairs, and pair i fills the columns "
-                         "2i and 2i + 1.": reference_pe(n, d, exponent="i")})
+                         _("The exponent is 2i/d_model, not i/d_model: i numbers the pairs, and pair i fills the "
+                           "columns 2i and 2i + 1."): reference_pe(n, d, exponent="i")})
 
 
 # ---------------------------------------------------------------- 2. decoder block
@@ -106,31 +108,32 @@ def decoder_block(DecoderBlock):
                 (d, heads, d // heads), (heads, d // heads), (heads, d // heads, d), (d,), (d,), (d,), (d, d_ff),
                 (d_ff,), (d_ff, d), (d,)]
     if shapes != expected:
-        checks.fail("The block's weights are not those of the layers created in __init__: keep __init__ as given "
-                    "and use self.norm1, self.attention, self.norm2 and self.ffn once each.")
+        checks.fail(_("The block's weights are not those of the layers created in __init__: keep __init__ as "
+                      "given and use self.norm1, self.attention, self.norm2 and self.ffn once each."))
     weights = [(rng.standard_normal(s) * 0.5 + (1.0 if i in (0, 10) else 0.0)).astype("float32")
                for i, s in enumerate(shapes)]  # LayerNorm scales around 1, everything else around 0
     block.set_weights(weights)
     y = _np(block(x))
-    checks.shape(y, (2, n, d), "DecoderBlock output (B, n, d_model)")
+    checks.shape(y, (2, n, d), _("DecoderBlock output (B, n, d_model)"))
     later = x.copy()
     later[:, 3:] = rng.standard_normal((2, n - 3, d))
     if not np.allclose(_np(block(later))[:, :3], y[:, :3], atol=1e-4):
-        checks.fail(FIX_CAUSAL)
+        checks.fail(_(FIX_CAUSAL))
     weights = [np.asarray(w, "float64") for w in weights]
     x64 = x.astype("float64")
-    checks.close(y, reference_block(x64, weights), "DecoderBlock output", atol=1e-4,
-                 hint="Compute x + attention(norm1(x)) with the causal mask, then x + ffn(norm2(x)).",
+    checks.close(y, reference_block(x64, weights), _("DecoderBlock output"), atol=1e-4,
+                 hint=_("Compute x + attention(norm1(x)) with the causal mask, then x + ffn(norm2(x))."),
                  mistakes={
-                     "This is the post-LN order, LayerNorm after the residual sum: normalise the input of each "
-                     "sub-layer instead (pre-LN), x + attention(norm1(x)), then x + ffn(norm2(x)).":
+                     _("This is the post-LN order, LayerNorm after the residual sum: normalise the input of each "
+                       "sub-layer instead (pre-LN), x + attention(norm1(x)), then x + ffn(norm2(x))."):
                          reference_block(x64, weights, post_ln=True),
-                     "The attention's residual connection is missing: add its input back, x + attention(norm1(x)).":
+                     _("The attention's residual connection is missing: add its input back, "
+                       "x + attention(norm1(x))."):
                          reference_block(x64, weights, attention_residual=False),
-                     "The feed-forward residual connection is missing: add its input back, x + ffn(norm2(x)).":
+                     _("The feed-forward residual connection is missing: add its input back, x + ffn(norm2(x))."):
                          reference_block(x64, weights, ffn_residual=False),
-                     "The attention reads x before its LayerNorm: its query, key and value must all be the "
-                     "normalised input, norm1(x).": _attention_on_raw(x64, weights)})
+                     _("The attention reads x before its LayerNorm: its query, key and value must all be the "
+                       "normalised input, norm1(x)."): _attention_on_raw(x64, weights)})
 
 
 def _attention_on_raw(x, weights):
@@ -163,7 +166,7 @@ def peeks(model, inputs, vocab_size: int, rng) -> bool:
     later = np.arange(n) >= starts[:, None]
     changed = np.where(later, rng.integers(4, vocab_size, later.shape), np.repeat(inputs, n - 1, axis=0))
     logits = _np(model(np.concatenate([inputs, changed])))
-    checks.shape(logits, (B * n, n, vocab_size), "model(inputs): logits (B, n, vocabulary size)")
+    checks.shape(logits, (B * n, n, vocab_size), _("model(inputs): logits (B, n, vocabulary size)"))
     moved = np.abs(logits[B:] - np.repeat(logits[:B], n - 1, axis=0)).max(axis=-1)  # (B·(n-1), n)
     return bool(np.any(moved[~later] > 1e-4))
 
@@ -189,18 +192,19 @@ def perplexity_gate(model):
     vocab = text.Vocab(train)
     rng = np.random.default_rng(fresh(62))
     sample = [test[i] for i in sorted(rng.choice(len(test), min(GATE_SENTENCES, len(test)), replace=False))]
-    probe, _ = lm.next_token_data(sorted(sample, key=lambda s: len(s.split()))[-PROBE_SENTENCES:], vocab)  # the longest
+    longest = sorted(sample, key=lambda s: len(s.split()))[-PROBE_SENTENCES:]
+    probe, _targets = lm.next_token_data(longest, vocab)
     if peeks(model, probe, len(vocab), rng):
-        checks.fail("Your model's predictions at position t change with the words after t: it peeks at the words "
-                    "it must predict, so its perplexity means nothing. " + FIX_CAUSAL)
+        checks.fail(_("Your model's predictions at position t change with the words after t: it peeks at the "
+                      "words it must predict, so its perplexity means nothing. {fix}", fix=_(FIX_CAUSAL)))
     model_ppl = causal_perplexity(model, sample, vocab)
     bigram_ppl = min(lm.perplexity(lm.BigramLM(train, vocab, k), sample, vocab) for k in (0.003, 0.01, 0.03, 0.1))
     if not model_ppl < bigram_ppl:
-        checks.fail(f"The grader's perplexity of your model on held-out test sentences is {model_ppl:.1f}, not below "
-                    f"the bigram model's {bigram_ppl:.1f}. Look at the loss curves first, then at your positional "
-                    "encoding and decoder block.")
-    return (f"The grader's perplexity on held-out test sentences: your model {model_ppl:.1f}, "
-            f"bigram model {bigram_ppl:.1f}.")
+        checks.fail(_("The grader's perplexity of your model on held-out test sentences is {model:.1f}, not below "
+                      "the bigram model's {bigram:.1f}. Look at the loss curves first, then at your positional "
+                      "encoding and decoder block.", model=model_ppl, bigram=bigram_ppl))
+    return _("The grader's perplexity on held-out test sentences: your model {model:.1f}, bigram model "
+             "{bigram:.1f}.", model=model_ppl, bigram=bigram_ppl)
 
 
 # ---------------------------------------------------------------- 4. decoding
@@ -225,7 +229,8 @@ def nucleus(z, p, extra: int = 0) -> np.ndarray:
 def _kept(filtered, name):
     filtered = _np(filtered)
     if np.any(np.isnan(filtered)) or np.any(filtered == np.inf):
-        checks.fail(f"{name} returned NaN or +inf: return the logits, with -np.inf for the removed tokens.")
+        checks.fail(_("{name} returned NaN or +inf: return the logits, with -np.inf for the removed tokens.",
+                      name=name))
     return np.isfinite(filtered), filtered
 
 
@@ -234,18 +239,20 @@ def temperature(greedy, softmax_with_temperature):
     """Greedy is the argmax; distributions sum to 1; temperature 1 is the softmax; as it goes to 0, greedy's one-hot."""
     rng = np.random.default_rng(fresh(63))
     z = spread_logits(rng, 5, 9)
-    checks.close(_np(greedy(z)), np.argmax(z, -1), "greedy(logits) on 5 rows", "Return the argmax of each row.")
+    checks.close(_np(greedy(z)), np.argmax(z, -1), _("greedy(logits) on 5 rows"),
+                 _("Return the argmax of each row."))
     for tau in (1.0, 0.5, 2.0):
         probs = _np(softmax_with_temperature(z, tau))
         checks.rows_sum_to_one(probs, f"softmax_with_temperature(logits, {tau:g})")
         checks.close(probs, _softmax(z / tau), f"softmax_with_temperature(logits, {tau:g})", atol=1e-6,
-                     hint="Return softmax(logits / temperature) over the last axis.",
-                     mistakes={"Divide the logits by the temperature, do not multiply them.": _softmax(z * tau)})
+                     hint=_("Return softmax(logits / temperature) over the last axis."),
+                     mistakes={_("Divide the logits by the temperature, do not multiply them."): _softmax(z * tau)})
     cold = _np(softmax_with_temperature(z, 1e-4))
     checks.finite(cold, "softmax_with_temperature(logits, 1e-4)",
-                  "Divide by the temperature first, then subtract the row's largest value before np.exp.")
+                  _("Divide by the temperature first, then subtract the row's largest value before np.exp."))
     checks.close(cold, np.eye(9)[np.argmax(z, -1)], "softmax_with_temperature(logits, 1e-4)", atol=1e-6,
-                 hint="As the temperature goes to 0, all the mass must go to the largest logit (greedy's token).")
+                 hint=_("As the temperature goes to 0, all the mass must go to the largest logit (greedy's "
+                        "token)."))
 
 
 @hidden_check("test_top_k", "top_k_filter")
@@ -257,13 +264,14 @@ def top_k(top_k_filter):
         kept, filtered = _kept(top_k_filter(z, k), f"top_k_filter(logits, {k})")
         counts = kept.sum(-1)
         if np.any(counts != k):
-            checks.fail(f"top_k_filter(logits, {k}) keeps {sorted(set(counts.tolist()))} tokens per row: keep "
-                        f"exactly the k = {k} largest logits of each row.")
+            checks.fail(_("top_k_filter(logits, {k}) keeps {counts} tokens per row: keep exactly the k = {k} "
+                          "largest logits of each row.", k=k, counts=sorted(set(counts.tolist()))))
         if not np.array_equal(kept, np.argsort(np.argsort(-z, -1), -1) < k):
-            checks.fail(f"top_k_filter(logits, {k}) keeps other tokens than the k largest logits of each row.")
-        checks.close(filtered[kept], z[kept], f"the kept part of top_k_filter(logits, {k})",
-                     "Keep the kept logits as they are; set only the others to -np.inf.")
-        checks.rows_sum_to_one(_softmax(filtered), f"softmax of top_k_filter(logits, {k})")
+            checks.fail(_("top_k_filter(logits, {k}) keeps other tokens than the k largest logits of each row.",
+                          k=k))
+        checks.close(filtered[kept], z[kept], _("the kept part of top_k_filter(logits, {k})", k=k),
+                     _("Keep the kept logits as they are; set only the others to -np.inf."))
+        checks.rows_sum_to_one(_softmax(filtered), _("softmax of top_k_filter(logits, {k})", k=k))
 
 
 def _logits_for_nucleus(rng, rows=8, size=10):
@@ -288,23 +296,24 @@ def top_p(top_p_filter):
         kept, filtered = _kept(top_p_filter(z[r], float(p[r, 0])), name)
         expected = nucleus(z[r:r + 1], p[r, 0])[0]
         if np.array_equal(kept, expected):
-            checks.close(filtered[kept], z[r][kept], f"the kept part of {name}",
-                         "Keep the kept logits as they are; set only the others to -np.inf.")
+            checks.close(filtered[kept], z[r][kept], _("the kept part of {name}", name=name),
+                         _("Keep the kept logits as they are; set only the others to -np.inf."))
             continue
         if np.array_equal(kept, nucleus(z[r:r + 1], p[r, 0], extra=-1)[0]):
-            checks.fail(f"{name} drops the token whose probability makes the mass reach p: keep it too. The kept "
-                        "tokens' total probability must reach p (>= p), with as few tokens as possible.")
+            checks.fail(_("{name} drops the token whose probability makes the mass reach p: keep it too. The kept "
+                          "tokens' total probability must reach p (>= p), with as few tokens as possible.",
+                          name=name))
         if np.array_equal(kept, nucleus(z[r:r + 1], p[r, 0], extra=1)[0]):
-            checks.fail(f"{name} keeps one token more than needed: stop at the token whose probability makes the "
-                        "mass reach p; the one after it goes.")
-        checks.fail(f"{name} keeps {int(kept.sum())} tokens where the nucleus has {int(expected.sum())}: keep the "
-                    "most probable tokens, in decreasing order of probability, up to the one that makes their "
-                    "total reach p.")
+            checks.fail(_("{name} keeps one token more than needed: stop at the token whose probability makes the "
+                          "mass reach p; the one after it goes.", name=name))
+        checks.fail(_("{name} keeps {kept} tokens where the nucleus has {nucleus}: keep the most probable tokens, "
+                      "in decreasing order of probability, up to the one that makes their total reach p.",
+                      name=name, kept=int(kept.sum()), nucleus=int(expected.sum())))
     sure = np.array([6.0, 0.0, 1.0, -1.0])  # the first token alone holds more than 0.99 of the mass
-    kept, _ = _kept(top_p_filter(sure, 0.5), "top_p_filter on a confident row")
+    kept, _filtered = _kept(top_p_filter(sure, 0.5), _("top_p_filter on a confident row"))
     if not np.array_equal(kept, [True, False, False, False]):
-        checks.fail("When the most probable token alone reaches p, keep it, and only it: never fewer than one "
-                    "token.")
+        checks.fail(_("When the most probable token alone reaches p, keep it, and only it: never fewer than one "
+                      "token."))
 
 
 def _expected(z, temperature, top_k, top_p, filters):
@@ -339,25 +348,26 @@ def sample(sample_fn, *filters):
     many = np.tile(z, (DRAWS, 1))
     seed = int(rng.integers(2**31))
     first = _np(sample_fn(many, seed=seed))
-    checks.shape(first, (DRAWS,), f"sample of logits ({DRAWS}, 8)")
-    checks.close(_np(sample_fn(many, seed=seed)), first, "a second sample with the same seed",
-                 "Draw with np.random.default_rng(seed), created inside sample.")
+    checks.shape(first, (DRAWS,), _("sample of logits ({draws}, 8)", draws=DRAWS))
+    checks.close(_np(sample_fn(many, seed=seed)), first, _("a second sample with the same seed"),
+                 _("Draw with np.random.default_rng(seed), created inside sample."))
     if np.array_equal(_np(sample_fn(many, seed=seed + 1)), first):
-        checks.fail("Two different seeds gave the same draws: build the generator from the seed argument.")
+        checks.fail(_("Two different seeds gave the same draws: build the generator from the seed argument."))
     if len(set(first.tolist())) == 1:
-        checks.fail("sample returns the same token every time: draw at random from the distribution, do not take "
-                    "the argmax.")
+        checks.fail(_("sample returns the same token every time: draw at random from the distribution, do not "
+                      "take the argmax."))
     nucleus_p = float(np.cumsum(-np.sort(-_softmax(z / 1.5)))[2] + 0.01)
     settings = ({}, {"temperature": 0.6}, {"temperature": 0.8, "top_k": 3}, {"temperature": 1.5, "top_p": nucleus_p})
     for kwargs in settings:
         counts = np.bincount(_np(sample_fn(many, seed=seed, **kwargs)).astype(int), minlength=8)[:8]
         candidates = _expected(z, kwargs.get("temperature", 1.0), kwargs.get("top_k"), kwargs.get("top_p"), filters)
         if not any(_follows(counts, probs) for probs in candidates):
-            wanted = ", ".join(f"{k}={v:.3g}" for k, v in kwargs.items()) or "default arguments"
+            wanted = ", ".join(f"{k}={v:.3g}" for k, v in kwargs.items()) or _("default arguments")
             expected = np.round(DRAWS * candidates[0]).astype(int).tolist()
-            checks.fail(f"With {wanted}, the frequencies of {DRAWS} draws do not follow the expected distribution "
-                        f"(counts {counts.tolist()}, expected about {expected}). "
-                        "Divide by the temperature, then apply top-k and top-p, then draw from the softmax.")
+            checks.fail(_("With {arguments}, the frequencies of {draws} draws do not follow the expected "
+                          "distribution (counts {counts}, expected about {expected}). Divide by the temperature, "
+                          "then apply top-k and top-p, then draw from the softmax.",
+                          arguments=wanted, draws=DRAWS, counts=counts.tolist(), expected=expected))
 
 
 # ---------------------------------------------------------------- questions
@@ -369,19 +379,19 @@ def q_uniform(answer):
     value = questions.read(answer)
     checks.positive_number(value, str(answer))
     if np.isclose(float(value), size, rtol=1e-3):
-        checks.fail(f"{answer} = {value!r} is that model's perplexity: the question asks for its loss. Reread how "
-                    "section 3 links the two.")
+        checks.fail(_("{answer} = {value!r} is that model's perplexity: the question asks for its loss. Reread "
+                      "how section 3 links the two.", answer=answer, value=value))
     if any(np.isclose(float(value), np.log(size) / np.log(base), rtol=1e-3) for base in (2, 10)):
-        checks.fail(f"{answer} = {value!r} uses another logarithm than the loss does: the cross-entropy of section 3 "
-                    "uses the natural logarithm, the inverse of exp.")
+        checks.fail(_("{answer} = {value!r} uses another logarithm than the loss does: the cross-entropy of "
+                      "section 3 uses the natural logarithm, the inverse of exp.", answer=answer, value=value))
     questions.number(answer, np.log(size),
-                     "Reread section 3: the loss is the mean of -log(probability of the true next token). What is "
-                     "that probability when the model spreads its mass evenly over the vocabulary?")
+                     _("Reread section 3: the loss is the mean of -log(probability of the true next token). What is "
+                       "that probability when the model spreads its mass evenly over the vocabulary?"))
 
 
 @hidden_check("test_q_pre_ln", "answer_pre_ln")
 def q_pre_ln(answer):
     """Post-LN normalises on the main path: with silent sub-layers it gives LN(LN(x)) = LN(x), where pre-LN gives x
     (the identity path of Xiong et al., 2020)."""
-    questions.choice(answer, "c", "Reread section 2 and write the post-LN update, x ← LN(x + MHA(x)), with MHA giving "
-                                  "0; then do the same for the feed-forward step.")
+    questions.choice(answer, "c", _("Reread section 2 and write the post-LN update, x ← LN(x + MHA(x)), with MHA "
+                                    "giving 0; then do the same for the feed-forward step."))

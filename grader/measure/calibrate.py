@@ -3,13 +3,11 @@
 The notebooks evaluate their models with attentionlab.report, which also writes its figures to the file
 named by ATTENTIONLAB_RECORD: calibration reads that data, never the notebooks' printed text. Seed 0 of
 notebook 4 becomes attentionlab/baseline.json (with the data checksum, subset and package versions);
-every seed's figures are kept in it as well. Notebook 5's controlled experiment (attentionlab.synthetic) is run in
-this process with the reference's Luong decoder, into attentionlab/synthetic.json.
+every seed's figures are kept in it as well. Notebook 5's controlled experiment (attentionlab.synthetic) records its
+figures the same way, with the reference's own Luong decoder: they go to attentionlab/synthetic.json.
 """
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
 import tempfile
@@ -17,13 +15,11 @@ import time
 from pathlib import Path
 
 from attentionlab import alignment, baseline, data, metrics, report, seq2seq, synthetic
-from grader.catalogue.submissions import solution_sources
 from grader.course import notebook_of
 from grader.delivery.execute import execute
 
 NB4, NB5 = "04_seq2seq", "05_cross_attention"
 BASELINE = "no attention"  # notebook 4's model, as its report names it
-LUONG_CELLS = ("scores", "scaling", "cross_attention", "luong_decoder")  # notebook 5's cells that make LuongDecoder
 
 
 def run_notebook(assignment: str, seed: int) -> tuple[dict, float]:
@@ -68,9 +64,9 @@ def with_intervals(models: dict) -> dict:
 
 
 def calibrate(seeds=(0, 1, 2), log=print) -> dict:
-    """Baseline from the first seed (written at once), then notebook 5 and the other seeds, then notebook 5's controlled
-    experiment; returns the baseline's record."""
-    record = None
+    """Baseline from the first seed (written at once), then notebook 5 and the other seeds, each with notebook 5's
+    controlled experiment; returns the baseline's record."""
+    record, experiment = None, new_experiment_record()
     for seed in seeds:
         nb4, nb4_seconds = run_notebook(NB4, seed)
         base = nb4[BASELINE]
@@ -85,42 +81,26 @@ def calibrate(seeds=(0, 1, 2), log=print) -> dict:
                     "; ".join(f"{name}: {_agreement(f)}" for name, f in found.items()))
             baseline.PATH.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n")
         nb5, nb5_seconds = run_notebook(NB5, seed)
+        add_experiment(experiment, seed, nb5.pop(synthetic.RECORD_KEY), log)
         log("        " + "; ".join(_line(name, figures) for name, figures in nb5.items()) +
             f"; notebook {nb5_seconds:.0f} s")
         record["seeds"][str(seed)] = with_intervals({**nb4, **nb5})
         record["notebook_seconds"][str(seed)] = {NB4: nb4_seconds, NB5: nb5_seconds}
         baseline.PATH.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n")
-    calibrate_synthetic(seeds, log)
     return record
 
 
-def reference_luong_decoder():
-    """The instructor notebook's LuongDecoder (with its score functions, SCALED and CrossAttention), run here."""
-    import keras
-    import numpy as np
-    from keras import layers, ops
-
-    found = {"keras": keras, "np": np, "layers": layers, "ops": ops, "seq2seq": seq2seq}
-    sources = solution_sources(NB5)
-    with contextlib.redirect_stdout(io.StringIO()):  # the cells' own prints (SCALED)
-        for cell in LUONG_CELLS:
-            exec(sources[cell], found)  # noqa: S102 - the instructor's own solution cells
-    return found["LuongDecoder"]
+def new_experiment_record() -> dict:
+    """An empty record of the controlled experiment, with its setup and the packages."""
+    return {"config": synthetic.config(), "environment": baseline.environment()["packages"], "seeds": {},
+            "load_average": {}}  # the machine's, after each seed: the training times depend on it
 
 
-def calibrate_synthetic(seeds=(0, 1, 2), log=print, path: Path = synthetic.PATH) -> dict:
-    """Notebook 5's controlled experiment for each seed, with the reference's decoder; written to ``path`` after each
-    seed (``python -m grader calibrate --synthetic-only`` runs this step alone)."""
-    decoder = reference_luong_decoder()
-    os.environ[seq2seq.QUIET] = "1"
-    record = {"config": synthetic.config(), "environment": baseline.environment()["packages"], "seeds": {},
-              "load_average": {}}  # the machine's, after each seed: the training times depend on it
-    for seed in seeds:
-        _, figures = synthetic.experiment(decoder, seed)
-        record["seeds"][str(seed)], record["load_average"][str(seed)] = figures, os.getloadavg()[0]
-        path.write_text(json.dumps(record, indent=2) + "\n")
-        log(f"seed {seed}, controlled experiment: " + "; ".join(
-            f"{name} " + " ".join(f"{group} {value:.0%}" for group, value in found["accuracy"].items()) +
-            f" (trained in {found['train_seconds']:.0f} s)" for name, found in figures.items()) +
-            f"; load average {record['load_average'][str(seed)]:.1f} on {os.cpu_count()} cores")
-    return record
+def add_experiment(record: dict, seed: int, figures: dict, log=print, path: Path = synthetic.PATH) -> None:
+    """Keep one seed's figures of the controlled experiment and write the record to ``path``."""
+    record["seeds"][str(seed)], record["load_average"][str(seed)] = figures, os.getloadavg()[0]
+    path.write_text(json.dumps(record, indent=2) + "\n")
+    log(f"        controlled experiment: " + "; ".join(
+        f"{name} " + " ".join(f"{group} {value:.0%}" for group, value in found["accuracy"].items()) +
+        f" (trained in {found['train_seconds']:.0f} s)" for name, found in figures.items()) +
+        f"; load average {record['load_average'][str(seed)]:.1f} on {os.cpu_count()} cores")

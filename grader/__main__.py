@@ -52,8 +52,10 @@ def cmd_release(_args) -> int:
     return 0
 
 
-def cmd_solutions(_args, chosen=None) -> int:
-    paths = [course.notebook_of(a) for a in chosen or course.assignments()]
+def cmd_solutions(args, chosen=None) -> int:
+    """Execute the instructor notebooks (``chosen``, the one named, or all); any error or failing test fails."""
+    chosen = chosen or ([args.assignment] if getattr(args, "assignment", None) else course.assignments())
+    paths = [course.notebook_of(a) for a in chosen]
     failed = 0
     for path, seconds, error in execute.execute_all(paths, progress=True):
         status = "ok" if error is None else "FAILED"

@@ -153,7 +153,7 @@ def test_notebook_6_states_its_data_and_epochs(nb6):
 
 def test_notebook_6_states_its_model_size(nb6):
     """Two blocks of the stated width and heads; about the stated parameters, two thirds in the embedding and head."""
-    width, heads, about = claimed(r"Two blocks of width \$d_\{\\text\{model\}\} = (\d+)\$ with \$H = (\d+)\$ heads: "
+    width, heads, about = claimed(r"[Tt]wo blocks of width \$d_\{\\text\{model\}\} = (\d+)\$ with \$H = (\d+)\$ heads: "
                                   r"about ([\d,]+) parameters, two thirds of them in the embedding and the head",
                                   text_of(NB6))
     assert (nb6["BLOCKS"], nb6["D_MODEL"], nb6["HEADS"]) == (2, int(width), int(heads))

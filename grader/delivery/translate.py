@@ -269,7 +269,7 @@ def _kept(pattern: re.Pattern, source: str, translation: str) -> bool:
 def _structure(text: str) -> list[str]:
     """The markdown skeleton of a paragraph: heading marks, list marks, table pipes per line."""
     marks = []
-    for line in text.split("\n"):
+    for line in prose(text).split("\n"):  # a | inside $|V|$ or `a | b` is no table
         head = re.match(r"\s*(#+ |[-*] |\d+\. |>)?", line).group(1) or ""
         marks.append(head.strip() + "|" * line.count("|"))
     return [mark for mark in marks if mark]  # prose may wrap differently

@@ -16,6 +16,7 @@ from typing import Callable
 
 from grader.course import CHECK_SEED, base
 from grader.hidden.remote import KernelGone, StudentError
+from grader.i18n import N_, _
 
 # The checks' inputs are drawn anew for every grading run (fix them with ATTENTIONLAB_CHECK_SEED to reproduce one):
 # a submission cannot know them in advance, and feedback that shows one reveals nothing about the next run.
@@ -25,7 +26,7 @@ MODULES = {"01_attention_numpy": "numpy_attention", "02_keras_mha": "keras_mha",
            "06_transformer_lm": "transformer_lm", "07_attention_at_scale": "at_scale"}
 
 
-NOT_ANSWERED = "Not answered yet: replace `raise NotImplementedError()` by your code."
+NOT_ANSWERED = N_("Not answered yet: replace `raise NotImplementedError()` by your code.")  # shown as _(NOT_ANSWERED)
 
 
 def fresh(salt: int) -> int:
@@ -72,12 +73,13 @@ def verdict(check: Check, functions: dict) -> tuple[bool, str | None]:
     except SetupError:
         raise
     except AssertionError as exc:
-        return False, str(exc) or "A hidden test failed."
+        return False, str(exc) or _("A hidden test failed.")
     except StudentError as exc:
         if str(exc).startswith("NotImplementedError"):
-            return False, NOT_ANSWERED
-        return False, f"Your code raised {exc} in a hidden test."
+            return False, _(NOT_ANSWERED)
+        return False, _("Your code raised {error} in a hidden test.", error=exc)
     except KernelGone as exc:
-        return False, f"Your notebook's kernel stopped during a hidden test: {exc}"
+        return False, _("Your notebook's kernel stopped during a hidden test: {reason}", reason=exc)
     except Exception as exc:  # what the student's function returned could not be checked
-        return False, f"A hidden test could not use what your code returned ({type(exc).__name__}: {exc})."
+        return False, _("A hidden test could not use what your code returned ({error_type}: {error}).",
+                         error_type=type(exc).__name__, error=exc)

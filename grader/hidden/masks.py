@@ -10,23 +10,24 @@ import numpy as np
 
 from attentionlab.checks import close, fail, randomise_weights, shape
 from grader.hidden import SetupError, fresh, hidden_check, questions
+from grader.i18n import N_, _
 
 # The outputs come from the student's float32 Keras layer and are compared with the same layer's: rounding differs
 # by ~1e-7, a dependence that should not exist moves them by 1e-3 or more.
 ATOL = 1e-5
 VOCAB = 30
-MASK_IGNORED = ("The mask has no effect: the output is the output without any mask. Give the mask to the layer by "
-                "keyword: in Keras 3 the 4th positional argument of MultiHeadAttention is a query mask, which the "
-                "layer ignores (section 5).")
-CAUSAL_FIX = "Query i may attend to keys 0..i: the lower triangle, diagonal included (section 3)."
-KEYS_FIX = ("Mask the keys, not the queries: the padding mask has shape (batch, 1, n), with the new axis in the "
-            "middle, so that it broadcasts over the queries (section 2).")
+MASK_IGNORED = N_("The mask has no effect: the output is the output without any mask. Give the mask to the layer by "
+                  "keyword: in Keras 3 the 4th positional argument of MultiHeadAttention is a query mask, which the "
+                  "layer ignores (section 5).")
+CAUSAL_FIX = N_("Query i may attend to keys 0..i: the lower triangle, diagonal included (section 3).")
+KEYS_FIX = N_("Mask the keys, not the queries: the padding mask has shape (batch, 1, n), with the new axis in the "
+              "middle, so that it broadcasts over the queries (section 2).")
 
 
 def _as_bool(mask, name):
     mask = np.asarray(mask)
     if mask.dtype != bool and not np.all(np.isin(mask, (0, 1))):
-        fail(f"{name} must hold True/False (or 1/0), with True meaning 'may attend'.")
+        fail(_("{name} must hold True/False (or 1/0), with True meaning 'may attend'.", name=name))
     return mask.astype(bool)
 
 
@@ -48,14 +49,17 @@ def padding_mask_values(padding_mask):
         mask = padding_mask(ids)
         b = len(lengths)
         if np.shape(mask) == (b, n, 1) and n != 1:
-            fail(f"padding_mask has shape (batch, n, 1) = {(b, n, 1)}: that masks queries. {KEYS_FIX}")
+            fail(_("padding_mask has shape (batch, n, 1) = {shape}: that masks queries. {fix}", shape=(b, n, 1),
+                   fix=_(KEYS_FIX)))
         if np.shape(mask) == (b, n):
-            fail(f"padding_mask has shape (batch, n) = {(b, n)}; Keras's attention_mask needs a query axis. {KEYS_FIX}")
-        shape(mask, (b, 1, n), f"padding_mask of token ids of shape {(b, n)}")
+            fail(_("padding_mask has shape (batch, n) = {shape}; Keras's attention_mask needs a query axis. {fix}",
+                   shape=(b, n), fix=_(KEYS_FIX)))
+        shape(mask, (b, 1, n), _("padding_mask of token ids of shape {shape}", shape=(b, n)))
         mask, expected = _as_bool(mask, "padding_mask"), (ids != 0)[:, None, :]
         if np.array_equal(mask, ~expected):
-            fail("padding_mask is inverted: True means 'may attend', so real tokens are True and padding (id 0) is False.")
-        close(mask, expected, "padding_mask", "True where the token id is not 0 (real tokens), False at padding.")
+            fail(_("padding_mask is inverted: True means 'may attend', so real tokens are True and padding (id 0) is "
+                   "False."))
+        close(mask, expected, "padding_mask", _("True where the token id is not 0 (real tokens), False at padding."))
 
 
 @hidden_check("test_causal_mask", "causal_mask")
@@ -68,14 +72,16 @@ def causal_mask_values(causal_mask):
         if np.array_equal(mask, expected):
             continue
         if np.array_equal(mask, expected.T):
-            fail(f"causal_mask is reversed: it lets each position attend to the future (upper triangle). {CAUSAL_FIX}")
+            fail(_("causal_mask is reversed: it lets each position attend to the future (upper triangle). {fix}",
+                   fix=_(CAUSAL_FIX)))
         if np.array_equal(mask, np.tril(expected, -1)):
-            fail(f"causal_mask blocks the diagonal: each position may attend to itself. {CAUSAL_FIX}")
+            fail(_("causal_mask blocks the diagonal: each position may attend to itself. {fix}", fix=_(CAUSAL_FIX)))
         if np.array_equal(mask, ~expected):
-            fail(f"causal_mask is inverted: True means 'may attend'. {CAUSAL_FIX}")
+            fail(_("causal_mask is inverted: True means 'may attend'. {fix}", fix=_(CAUSAL_FIX)))
         if np.array_equal(mask, np.eye(n, dtype=bool)):
-            fail(f"causal_mask only keeps the diagonal: each position may attend to all earlier ones too. {CAUSAL_FIX}")
-        close(mask, expected, f"causal_mask({n})", CAUSAL_FIX)
+            fail(_("causal_mask only keeps the diagonal: each position may attend to all earlier ones too. {fix}",
+                   fix=_(CAUSAL_FIX)))
+        close(mask, expected, f"causal_mask({n})", _(CAUSAL_FIX))
 
 
 @hidden_check("test_combined_mask", "combined_mask")
@@ -87,26 +93,31 @@ def combined_mask_values(combined_mask):
     pad_keys, pad_queries = (ids != 0)[:, None, :], (ids != 0)[:, :, None]
     causal = np.tril(np.ones((5, 5), bool))
     if np.shape(mask) != (3, 5, 5):
-        fail(f"combined_mask of token ids of shape (3, 5) has shape {np.shape(mask)}, expected (batch, n, n) = (3, 5, 5): "
-             "a (batch, 1, n) padding mask and an (n, n) causal mask broadcast to (batch, n, n) (section 4).")
+        fail(_("combined_mask of token ids of shape (3, 5) has shape {shape}, expected (batch, n, n) = (3, 5, 5): "
+               "a (batch, 1, n) padding mask and an (n, n) causal mask broadcast to (batch, n, n) (section 4).",
+               shape=np.shape(mask)))
     mask = _as_bool(mask, "combined_mask")
     expected = pad_keys & causal
     if np.array_equal(mask, expected):
         return
     variants = [
-        (pad_queries & causal, f"It masks the padding queries instead of the padding keys. {KEYS_FIX}"),
-        (np.broadcast_to(causal, (3, 5, 5)), "The padding is not masked: padding keys must be False for every query."),
-        (np.broadcast_to(pad_keys, (3, 5, 5)), "The causal part is missing: query i may not attend to the future keys."),
-        (pad_keys | causal, "A key passes when either mask allows it: it must pass only when both allow it, a real "
-                            "token that is not in the future."),
-        (pad_keys & causal.T, f"The causal part is reversed: it lets positions attend to the future. {CAUSAL_FIX}"),
-        (pad_keys & np.tril(causal, -1), f"The causal part blocks the diagonal: each position may attend to itself. {CAUSAL_FIX}"),
+        (pad_queries & causal, _("It masks the padding queries instead of the padding keys. {fix}", fix=_(KEYS_FIX))),
+        (np.broadcast_to(causal, (3, 5, 5)),
+         _("The padding is not masked: padding keys must be False for every query.")),
+        (np.broadcast_to(pad_keys, (3, 5, 5)),
+         _("The causal part is missing: query i may not attend to the future keys.")),
+        (pad_keys | causal, _("A key passes when either mask allows it: it must pass only when both allow it, a real "
+                              "token that is not in the future.")),
+        (pad_keys & causal.T, _("The causal part is reversed: it lets positions attend to the future. {fix}",
+                                fix=_(CAUSAL_FIX))),
+        (pad_keys & np.tril(causal, -1), _("The causal part blocks the diagonal: each position may attend to itself. "
+                                           "{fix}", fix=_(CAUSAL_FIX))),
     ]
     for wrong, fix in variants:
         if np.array_equal(mask, wrong):
-            fail(f"combined_mask is wrong. {fix}")
+            fail(_("combined_mask is wrong. {fix}", fix=fix))
     close(mask, expected, "combined_mask",
-          "Query i may attend to key j only if j is a real token and j ≤ i (section 4).")
+          _("Query i may attend to key j only if j is a real token and j ≤ i (section 4)."))
 
 
 # ---------------------------------------------------------------- behaviour
@@ -129,7 +140,7 @@ def model(seed):
 def _run(msa, embed, layer, ids, causal):
     x = np.asarray(embed(ids))
     out = np.asarray(msa(layer, x, ids, causal=causal), float)
-    shape(out, (*ids.shape, 12), f"masked_self_attention output for token ids of shape {ids.shape}")
+    shape(out, (*ids.shape, 12), _("masked_self_attention output for token ids of shape {shape}", shape=ids.shape))
     return out
 
 
@@ -142,26 +153,26 @@ def no_future_leak(masked_self_attention):
     out = _run(masked_self_attention, embed, layer, ids, causal=True)
     x = np.asarray(embed(ids))
     if np.allclose(out, np.asarray(layer(x, x)), atol=ATOL):
-        fail(MASK_IGNORED)
+        fail(_(MASK_IGNORED))
     for t in range(6):
         changed = ids.copy()
         changed[:, t + 1:] = (ids[:, t + 1:] + rng.integers(1, VOCAB - 2, (3, 6 - t))) % (VOCAB - 1) + 1
         out2 = _run(masked_self_attention, embed, layer, changed, causal=True)
         if not np.allclose(out2[:, :t + 1], out[:, :t + 1], atol=ATOL):
             if t == 0 and np.allclose(out2[:, 1], out[:, 1], atol=ATOL):
-                fail("Changing the tokens after position 0 changed the output at position 0: position 0 may attend to "
-                     "no key at all, and then Keras spreads its weight over every key, future included. Each "
-                     f"position may attend to itself. {CAUSAL_FIX}")
-            where = f"positions 0..{t}" if t else "position 0"
-            fail(f"Changing the tokens after position {t} changed the output at {where}: the model sees "
-                 f"the future. {CAUSAL_FIX}")
+                fail(_("Changing the tokens after position 0 changed the output at position 0: position 0 may attend "
+                       "to no key at all, and then Keras spreads its weight over every key, future included. Each "
+                       "position may attend to itself. {fix}", fix=_(CAUSAL_FIX)))
+            where = _("positions 0..{last}", last=t) if t else _("position 0")
+            fail(_("Changing the tokens after position {position} changed the output at {where}: the model sees "
+                   "the future. {fix}", position=t, where=where, fix=_(CAUSAL_FIX)))
     changed = ids.copy()
     changed[:, 0] = ids[:, 0] % (VOCAB - 1) + 1
     out3 = _run(masked_self_attention, embed, layer, changed, causal=True)
     for t in range(1, 7):
         if np.allclose(out3[:, t], out[:, t], atol=ATOL):
-            fail(f"The output at position {t} does not depend on the token at position 0: the mask blocks too much. "
-                 f"{CAUSAL_FIX}")
+            fail(_("The output at position {position} does not depend on the token at position 0: the mask blocks "
+                   "too much. {fix}", position=t, fix=_(CAUSAL_FIX)))
 
 
 @hidden_check("test_pad_invariance", "masked_self_attention")
@@ -179,25 +190,25 @@ def pad_invariance(masked_self_attention):
         free = np.asarray(layer(x, x))
         causal_out = _run(masked_self_attention, embed, layer, longer, causal=True)
         if np.allclose(out_long, free, atol=ATOL) and np.allclose(causal_out, free, atol=ATOL):
-            fail(MASK_IGNORED)
+            fail(_(MASK_IGNORED))
         if np.allclose(out_long, np.asarray(layer(x, x, attention_mask=(longer != 0)[:, :, None])), atol=ATOL):
-            fail(f"Appending padding changed the real tokens' outputs: the mask blocks the padding queries, not the "
-                 f"padding keys. {KEYS_FIX}")
+            fail(_("Appending padding changed the real tokens' outputs: the mask blocks the padding queries, not the "
+                   "padding keys. {fix}", fix=_(KEYS_FIX)))
         if np.allclose(out_long, free, atol=ATOL):
-            fail("Appending padding changed the real tokens' outputs: with causal=False nothing is masked, and the "
-                 "real tokens still see the padding keys. Block them with a padding mask of shape (batch, 1, n) "
-                 "(section 2).")
-        fail("Appending padding changed the real tokens' outputs. The padding keys (token id 0) must be blocked "
-             "for every query: a mask of shape (batch, 1, n), True at real tokens (section 2).")
+            fail(_("Appending padding changed the real tokens' outputs: with causal=False nothing is masked, and the "
+                   "real tokens still see the padding keys. Block them with a padding mask of shape (batch, 1, n) "
+                   "(section 2)."))
+        fail(_("Appending padding changed the real tokens' outputs. The padding keys (token id 0) must be blocked "
+               "for every query: a mask of shape (batch, 1, n), True at real tokens (section 2)."))
     changed = ids.copy()
     changed[:, 0] = ids[:, 0] % (VOCAB - 1) + 1
     out2 = _run(masked_self_attention, embed, layer, changed, causal=False)
     last = real.sum(axis=1) - 1
     rows = np.arange(3)
     if np.allclose(out2[rows, last], out[rows, last], atol=ATOL):
-        fail("With causal=False every real token may attend to every real token, but the last real token's output "
-             "does not depend on the first token: the mask blocks too much. With causal=False, only the padding "
-             "is masked.")
+        fail(_("With causal=False every real token may attend to every real token, but the last real token's output "
+               "does not depend on the first token: the mask blocks too much. With causal=False, only the padding "
+               "is masked."))
 
 
 # ---------------------------------------------------------------- questions
@@ -205,8 +216,8 @@ def pad_invariance(masked_self_attention):
 @hidden_check("test_q_causal", "answer_causal")
 def q_causal(answer):
     """Which outputs a change at position 2 can reach under a causal mask: those whose query may attend to key 2."""
-    questions.choice(answer, "c", "Reread section 3 (the causal mask): which queries may attend to key 2? An output "
-                                  "can change only if its query may attend to the changed token.")
+    questions.choice(answer, "c", _("Reread section 3 (the causal mask): which queries may attend to key 2? An "
+                                    "output can change only if its query may attend to the changed token."))
 
 
 PAIRS_LENGTH = 10
@@ -224,13 +235,13 @@ def causal_pairs(n: int) -> int:
 def q_pairs(answer):
     """Non-zero attention weights per head under a causal mask of 10 positions."""
     questions.number(answer, causal_pairs(PAIRS_LENGTH),
-                     "Reread section 3 (the causal mask): count the entries that are True in each row of the "
-                     "mask, and remember the diagonal.", rtol=0.0)
+                     _("Reread section 3 (the causal mask): count the entries that are True in each row of the "
+                       "mask, and remember the diagonal."), rtol=0.0)
 
 
 @hidden_check("test_q_trap", "answer_trap")
 def q_trap(answer):
     """What Keras 3 does with a mask passed as the fourth positional argument."""
-    questions.choice(answer, "b", "Reread section 5 (a trap: the mask passed by position): what is the fourth "
-                                  "parameter of MultiHeadAttention.call in Keras 3? Then run the check cell below "
-                                  "the question and compare the outputs with and without a mask.")
+    questions.choice(answer, "b", _("Reread section 5 (a trap: the mask passed by position): what is the fourth "
+                                    "parameter of MultiHeadAttention.call in Keras 3? Then run the check cell below "
+                                    "the question and compare the outputs with and without a mask."))

@@ -5,14 +5,15 @@ import numpy as np
 
 from attentionlab.checks import close, fail, rows_sum_to_one, shape
 from grader.hidden import fresh, hidden_check, questions
+from grader.i18n import N_, _
 
-FIX_SCALE = ("The scores are not scaled: divide Q·Kᵀ by √d, where d is the width of the queries and keys, "
-             "before the softmax (section 3 says why).")
-FIX_AXIS = ("The softmax runs over the wrong axis: each query's weights must sum to 1 over the keys, the last axis of "
-            "the scores.")
-FIX_MASK_IGNORED = ("The mask is ignored: where mask is False, the score must become a large negative number "
-                    "before the softmax, so that its weight is zero.")
-FIX_MASK_INVERTED = "The mask is inverted: True/1 means 'may attend'; block the keys where mask is False."
+FIX_SCALE = N_("The scores are not scaled: divide Q·Kᵀ by √d, where d is the width of the queries and keys, "
+                "before the softmax (section 3 says why).")
+FIX_AXIS = N_("The softmax runs over the wrong axis: each query's weights must sum to 1 over the keys, the last axis "
+               "of the scores.")
+FIX_MASK_IGNORED = N_("The mask is ignored: where mask is False, the score must become a large negative number "
+                       "before the softmax, so that its weight is zero.")
+FIX_MASK_INVERTED = N_("The mask is inverted: True/1 means 'may attend'; block the keys where mask is False.")
 
 
 def reference_softmax(x, axis=-1):
@@ -42,12 +43,12 @@ def softmax_values(softmax):
     x = rng.standard_normal((3, 4, 5)) * 5
     for axis in (-1, 0, 1):
         close(softmax(x, axis=axis), reference_softmax(x, axis), f"softmax(x, axis={axis})",
-              "Normalise over the axis given by the `axis` argument.")
+              _("Normalise over the axis given by the `axis` argument."))
     # On a grid of 1/64, x + 10000 is exact in float32 too (its spacing there is 1/1024): a float32 softmax then
     # differs from the reference by rounding only (~1e-7), and an unshifted one overflows to NaN.
     x = np.round(x * 64) / 64
     close(softmax(x + 1e4), reference_softmax(x), "softmax(x + 10000)",
-          "Subtract the maximum along the axis before the exponential, so that large inputs do not overflow.")
+          _("Subtract the maximum along the axis before the exponential, so that large inputs do not overflow."))
 
 
 @hidden_check("test_sdpa_shapes", "scaled_dot_product_attention")
@@ -57,8 +58,8 @@ def sdpa_shapes(attention):
     for lead in [(), (3,), (2, 4, 1)]:
         Q, K, V = _qkv(rng, lead, T=3, S=7, d=4, d_v=9)
         out, w = attention(Q, K, V)
-        shape(out, (*lead, 3, 9), f"output for leading dims {lead}")
-        shape(w, (*lead, 3, 7), f"array of weights for leading dims {lead}")
+        shape(out, (*lead, 3, 9), _("output for leading dims {lead}", lead=lead))
+        shape(w, (*lead, 3, 7), _("array of weights for leading dims {lead}", lead=lead))
 
 
 @hidden_check("test_sdpa_weights", "scaled_dot_product_attention")
@@ -73,23 +74,23 @@ def sdpa_values(attention):
     """Agreement with a reference; names the common mistake when there is one."""
     Q, K, V = _qkv(np.random.default_rng(fresh(3)))
     out, w = attention(Q, K, V)
-    shape(w, (2, 3, 4, 6), "array of weights")
+    shape(w, (2, 3, 4, 6), _("array of weights"))
     variants = [
-        (dict(scale=1.0), FIX_SCALE),
-        (dict(scale=1 / Q.shape[-1]), "The scores are divided by d: divide them by √d (section 3 says why)."),
-        (dict(axis=-2), FIX_AXIS),
+        (dict(scale=1.0), _(FIX_SCALE)),
+        (dict(scale=1 / Q.shape[-1]), _("The scores are divided by d: divide them by √d (section 3 says why).")),
+        (dict(axis=-2), _(FIX_AXIS)),
     ]
     ref_out, ref_w = _attention(Q, K, V)
     # Weights lie in [0, 1] and outputs are O(1): a float32 implementation is off by about 1e-7, far inside 1e-5,
     # while every variant below moves them by more than 1e-2.
     if np.allclose(w, ref_w, atol=1e-5):
-        close(out, ref_out, "output",
-              "The output is the weighted average of the value vectors, with each query's weights.")
+        close(out, ref_out, _("output"),
+              _("The output is the weighted average of the value vectors, with each query's weights."))
         return
     for kwargs, fix in variants:
         if np.allclose(w, _attention(Q, K, V, **kwargs)[1], atol=1e-5):
-            fail(f"The attention weights are wrong. {fix}")
-    close(w, ref_w, "array of weights", "The weights are softmax(Q·Kᵀ/√d) over the keys.")
+            fail(_("The attention weights are wrong. {fix}", fix=fix))
+    close(w, ref_w, _("array of weights"), _("The weights are softmax(Q·Kᵀ/√d) over the keys."))
 
 
 @hidden_check("test_sdpa_mask", "scaled_dot_product_attention")
@@ -101,21 +102,22 @@ def sdpa_mask(attention):
     mask[..., 0] = True  # every query may attend to at least one key
     mask[..., -1] = False  # no query may attend to the last key
     out, w = attention(Q, K, V, mask=mask)
-    rows_sum_to_one(w, "masked attention weights")
+    rows_sum_to_one(w, _("masked attention weights"))
     if np.allclose(w, attention(Q, K, V)[1], atol=1e-6):
-        fail(FIX_MASK_IGNORED)
+        fail(_(FIX_MASK_IGNORED))
     if np.all(w[mask] < 1e-6):
-        fail(FIX_MASK_INVERTED)
+        fail(_(FIX_MASK_INVERTED))
     if np.any(w[~mask] > 1e-6):
-        fail("Keys where mask is False still get weight. " + FIX_MASK_IGNORED)
+        fail(_("Keys where mask is False still get weight. {fix}", fix=_(FIX_MASK_IGNORED)))
     V2 = V.copy()
     V2[:, -1] += 100.0
-    close(attention(Q, K, V2, mask=mask)[0], out, "output after changing the value of a masked key",
-          "Values at masked keys must not change the output.")
+    close(attention(Q, K, V2, mask=mask)[0], out, _("output after changing the value of a masked key"),
+          _("Values at masked keys must not change the output."))
     causal = np.tril(np.ones((4, 6), bool))
     close(attention(Q, K, V, mask=causal)[1], attention(Q, K, V, mask=np.broadcast_to(causal, (2, 4, 6)))[1],
-          "weights with a 2-D mask", "A mask of shape (T, S) must act on every leading dimension: it must broadcast "
-          "against the scores (..., T, S) and give the same weights as the same mask repeated over the batch.")
+          _("weights with a 2-D mask"), _("A mask of shape (T, S) must act on every leading dimension: it must "
+                                          "broadcast against the scores (..., T, S) and give the same weights as the "
+                                          "same mask repeated over the batch."))
 
 
 @hidden_check("test_sdpa_permutation", "scaled_dot_product_attention")
@@ -123,12 +125,12 @@ def sdpa_permutation(attention):
     """Permuting the key–value pairs leaves the output unchanged (invariance); permuting queries permutes it."""
     rng = np.random.default_rng(fresh(5))
     Q, K, V = _qkv(rng, (2,), T=5, S=7)
-    out, _ = attention(Q, K, V)
+    out = attention(Q, K, V)[0]
     perm_k, perm_q = rng.permutation(7), rng.permutation(5)
-    close(attention(Q, K[:, perm_k], V[:, perm_k])[0], out, "output after permuting the key–value pairs",
-          "Attention is a weighted sum over keys: their order must not matter.")
-    close(attention(Q[:, perm_q], K, V)[0], out[:, perm_q], "output after permuting queries",
-          "Each query is answered independently: permuting the queries must permute the output rows.")
+    close(attention(Q, K[:, perm_k], V[:, perm_k])[0], out, _("output after permuting the key–value pairs"),
+          _("Attention is a weighted sum over keys: their order must not matter."))
+    close(attention(Q[:, perm_q], K, V)[0], out[:, perm_q], _("output after permuting queries"),
+          _("Each query is answered independently: permuting the queries must permute the output rows."))
 
 
 def _keras_params(mha):
@@ -178,11 +180,12 @@ def mha_values(multi_head_attention, attention, split_heads, combine_heads):
     """
     rng = np.random.default_rng(fresh(7))
     X = rng.standard_normal((2, 5, 12))
-    shape(split_heads(X, 3), (2, 3, 5, 4), "split_heads of (2, 5, 12) into 3 heads")
-    close(split_heads(X, 3)[:, 1], X[..., 4:8], "head 1 of split_heads",
-          "At every position, head j must hold the columns j*d..(j+1)*d-1 of X: here head 1 holds columns 4..7. "
-          "The heads' axis comes before the positions' axis, and each head keeps its own d columns together.")
-    close(combine_heads(split_heads(X, 3)), X, "combine_heads(split_heads(X))", "combine_heads must undo split_heads.")
+    shape(split_heads(X, 3), (2, 3, 5, 4), _("split_heads of (2, 5, 12) into 3 heads"))
+    close(split_heads(X, 3)[:, 1], X[..., 4:8], _("head 1 of split_heads"),
+          _("At every position, head j must hold the columns j*d..(j+1)*d-1 of X: here head 1 holds columns 4..7. "
+            "The heads' axis comes before the positions' axis, and each head keeps its own d columns together."))
+    close(combine_heads(split_heads(X, 3)), X, "combine_heads(split_heads(X))",
+          _("combine_heads must undo split_heads."))
     x_q, x_kv = rng.standard_normal((2, 4, 6)), rng.standard_normal((2, 5, 10))
     mask = np.tril(np.ones((4, 5), bool))[None].repeat(2, 0)
     sizes = {"q": (6, 12), "k": (10, 12), "v": (10, 6), "o": (6, 7)}
@@ -192,19 +195,20 @@ def mha_values(multi_head_attention, attention, split_heads, combine_heads):
     # Outputs are sums of about 100 products of standard normal numbers (size ~10-50): float32 rounding leaves
     # ~1e-5 there, so 1e-4 (plus the default 1e-5 relative) accepts float32 and still sees any wrong head layout.
     out, w = multi_head_attention(x_q, x_kv, params, num_heads=3, mask=mask)
-    shape(w, (2, 3, 4, 5), "array of weights (batch, num_heads, T, S)")
-    close(w, ref_w, "array of per-head weights",
-          "Project, then split Q, K and V into heads (head j = columns j*d..(j+1)*d-1), "
-          "and give the mask a head axis.", atol=1e-4)
-    close(out, ref, "multi-head output", "Combine the heads back (combine_heads), then apply W_o and b_o.", atol=1e-4)
+    shape(w, (2, 3, 4, 5), _("array of weights (batch, num_heads, T, S)"))
+    close(w, ref_w, _("array of per-head weights"),
+          _("Project, then split Q, K and V into heads (head j = columns j*d..(j+1)*d-1), "
+            "and give the mask a head axis."), atol=1e-4)
+    close(out, ref, _("multi-head output"), _("Combine the heads back (combine_heads), then apply W_o and b_o."),
+          atol=1e-4)
 
 
 @hidden_check("test_q_scaling", "answer_scaling")
 def q_scaling(answer):
     """Predict: scores divided by d have variance 1/d, so for a large d the weights over 10 keys are nearly uniform."""
-    questions.choice(answer, "d", "Reread section 3 (why divide by √d): the variance of q·k is d, and dividing a "
-                                  "number by c divides its variance by c². What variance does the division by d "
-                                  "leave for d = 1024, and how far apart are 10 scores with that variance?")
+    questions.choice(answer, "d", _("Reread section 3 (why divide by √d): the variance of q·k is d, and dividing a "
+                                    "number by c divides its variance by c². What variance does the division by d "
+                                    "leave for d = 1024, and how far apart are 10 scores with that variance?"))
 
 
 MEMORY_CASE = dict(batch=16, num_heads=8, T=1024, S=1024, dtype="float32")
@@ -219,6 +223,6 @@ def attention_weights_bytes(batch, num_heads, T, S, dtype):
 def q_memory(answer):
     """Bytes of the (batch, num_heads, T, S) float32 attention weights."""
     questions.number(answer, attention_weights_bytes(**MEMORY_CASE),
-                     "Reread section 5 (multi-head attention): what is the shape of the attention weights "
-                     "multi_head_attention returns, how many numbers is that for this batch, and how many bytes "
-                     "does one float32 number take?")
+                     _("Reread section 5 (multi-head attention): what is the shape of the attention weights "
+                       "multi_head_attention returns, how many numbers is that for this batch, and how many bytes "
+                       "does one float32 number take?"))

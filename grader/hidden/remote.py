@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from attentionlab import probe
+from grader.i18n import _
 
 REPLY_BYTES = 256 << 20
 
@@ -58,7 +59,7 @@ class Kernel:
         self.run_code(f"__import__('attentionlab.probe').probe.answer({str(request)!r}, {str(reply)!r})")
         tree, arrays = probe.read(reply, REPLY_BYTES)
         if not isinstance(tree, dict) or not ({"error", "value"} & set(tree)):
-            raise probe.MessageError("malformed reply")
+            raise probe.MessageError(_("malformed reply"))
         if "error" in tree:
             raise StudentError(str(tree["error"]))
         return probe.decode(tree["value"], arrays, resolve=lambda n: RemoteObject(self, n))

@@ -19,7 +19,7 @@ VOCAB = 30
 MASK_IGNORED = N_("The mask has no effect: the output is the output without any mask. Give the mask to the layer by "
                   "keyword: in Keras 3 the 4th positional argument of MultiHeadAttention is a query mask, which the "
                   "layer ignores (section 5).")
-CAUSAL_FIX = N_("Query i may attend to keys 0..i: the lower triangle, diagonal included (section 3).")
+CAUSAL_FIX = N_("Query t may attend to keys 0..t: the lower triangle, diagonal included (section 3).")
 KEYS_FIX = N_("Mask the keys, not the queries: the padding mask has shape (batch, 1, n), with the new axis in the "
               "middle, so that it broadcasts over the queries (section 2).")
 
@@ -105,7 +105,7 @@ def combined_mask_values(combined_mask):
         (np.broadcast_to(causal, (3, 5, 5)),
          _("The padding is not masked: padding keys must be False for every query.")),
         (np.broadcast_to(pad_keys, (3, 5, 5)),
-         _("The causal part is missing: query i may not attend to the future keys.")),
+         _("The causal part is missing: query t may not attend to the future keys.")),
         (pad_keys | causal, _("A key passes when either mask allows it: it must pass only when both allow it, a real "
                               "token that is not in the future.")),
         (pad_keys & causal.T, _("The causal part is reversed: it lets positions attend to the future. {fix}",
@@ -117,7 +117,7 @@ def combined_mask_values(combined_mask):
         if np.array_equal(mask, wrong):
             fail(_("combined_mask is wrong. {fix}", fix=fix))
     close(mask, expected, "combined_mask",
-          _("Query i may attend to key j only if j is a real token and j ≤ i (section 4)."))
+          _("Query t may attend to key j only if j is a real token and j ≤ t (section 4)."))
 
 
 # ---------------------------------------------------------------- behaviour

@@ -182,7 +182,7 @@ def mha_values(multi_head_attention, attention, split_heads, combine_heads):
     X = rng.standard_normal((2, 5, 12))
     shape(split_heads(X, 3), (2, 3, 5, 4), _("split_heads of (2, 5, 12) into 3 heads"))
     close(split_heads(X, 3)[:, 1], X[..., 4:8], _("head 1 of split_heads"),
-          _("At every position, head j must hold the columns j*d..(j+1)*d-1 of X: here head 1 holds columns 4..7. "
+          _("At every position, head h must hold the columns h*d..(h+1)*d-1 of X. Here head 1 holds columns 4..7. "
             "The heads' axis comes before the positions' axis, and each head keeps its own d columns together."))
     close(combine_heads(split_heads(X, 3)), X, "combine_heads(split_heads(X))",
           _("combine_heads must undo split_heads."))
@@ -197,7 +197,7 @@ def mha_values(multi_head_attention, attention, split_heads, combine_heads):
     out, w = multi_head_attention(x_q, x_kv, params, num_heads=3, mask=mask)
     shape(w, (2, 3, 4, 5), _("array of weights (batch, num_heads, T, S)"))
     close(w, ref_w, _("array of per-head weights"),
-          _("Project, then split Q, K and V into heads (head j = columns j*d..(j+1)*d-1), "
+          _("Project, then split Q, K and V into heads (head h = columns h*d..(h+1)*d-1), "
             "and give the mask a head axis."), atol=1e-4)
     close(out, ref, _("multi-head output"), _("Combine the heads back (combine_heads), then apply W_o and b_o."),
           atol=1e-4)

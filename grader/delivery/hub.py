@@ -84,6 +84,9 @@ def instructor_course() -> Path:
         run("git", "-c", f"safe.directory={copy}", "-C", str(copy), "pull", "--quiet", "--ff-only", str(ROOT), "HEAD")
     else:
         run("git", "clone", "--quiet", str(ROOT), str(copy))
+    # nbgrader's source folder (git-ignored): solutions/ linked, the Spanish editions written from the catalogues
+    run(str(ENV / "bin" / "python"), "-c", "from grader.delivery.translate import write_sources; write_sources()",
+        cwd=str(copy))
     run("chown", "-R", f"{INSTRUCTOR}:{INSTRUCTOR}", str(copy))
     return copy
 

@@ -14,6 +14,15 @@ SHARING = {"test_hub.py": "accounts", "test_exchange.py": "accounts",  # the hub
            "test_book.py": "book", "test_browser.py": "book"}  # book/_build/sources/, the built book
 
 
+def pytest_configure(config):
+    """nbgrader's source folder (build/source, ignored by git), written once before any test worker starts: tests
+    grade through the course's functions, not through `python -m grader`, which writes it."""
+    if not hasattr(config, "workerinput"):
+        from grader.delivery.translate import write_sources
+
+        write_sources()
+
+
 def group_of(nodeid: str) -> str:
     """The worker group of a test: its module, its module and assignment, or the system resource it shares."""
     module = nodeid.split("::")[0].rsplit("/", 1)[-1]
